@@ -1,0 +1,52 @@
+"""The one typed settings object, built at start-up from ``KEFU_*`` environment variables.
+
+SQLite (WAL) in ``./var/kefu.db`` is the embedded default; PostgreSQL (psycopg 3) is the
+production database. Default secrets are refused outside development (DESIGN.md convention 9).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEV_SECRET = "kefu-development-secret-do-not-use-in-production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KEFU_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'kefu.db'}"
+    policy_dir: Path = PROJECT_ROOT / "policies"
+    storage_dir: Path = PROJECT_ROOT / "var" / "uploads"
+    outbox_file: Path = PROJECT_ROOT / "var" / "outbox.log"
+    secret_key: str = DEV_SECRET
+    #: largest evidence upload accepted, in bytes (10 MiB)
+    max_upload_bytes: int = 10 * 1024 * 1024
+    default_locale: Literal["zh", "en"] = "zh"
+    timezone: str = "Asia/Shanghai"
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_sender: str = "kefu@localhost"
+    session_max_age_s: int = 14 * 24 * 3600
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.env == "production" and self.secret_key == DEV_SECRET:
+            raise ValueError("KEFU_SECRET_KEY must be set to a real secret in production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings for this process (tests build their own ``Settings`` and pass it down)."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Pure domain rules and models. Imports no framework, database or web code."""
