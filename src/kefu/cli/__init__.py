@@ -1,0 +1,19 @@
+"""The ``kefu`` command line. Each group lives in its own module; this file only wires them."""
+
+from __future__ import annotations
+
+import typer
+
+from kefu.cli import db, demo, imports, policy, serve
+
+app = typer.Typer(name="kefu", help="kefu 客服 — customer service and after-sales platform",
+                  no_args_is_help=True, add_completion=False)
+app.add_typer(policy.app, name="policy", help="After-sales policy: evaluate conformance cases")
+app.add_typer(imports.app, name="import", help="Import reference data (orders) from CSV or JSON")
+app.add_typer(db.app, name="db", help="Database: migrate")
+app.command(name="serve", help="Run the web app and API")(serve.serve)
+app.command(name="demo", help="Load the demo data set")(demo.demo)
+
+
+def main() -> None:
+    app()
