@@ -1,0 +1,92 @@
+"""Unit of work: one transaction per service call (DESIGN.md convention 5).
+
+A service opens ``with db.uow() as uow:``, reads and writes through ``uow.session`` and ends
+with ``uow.commit()``; leaving the block without committing (an error, a refusal, a forgotten
+commit) rolls everything back. Read-only work uses ``db.read()``, which never commits.
+
+On SQLite a writing unit of work starts with ``BEGIN IMMEDIATE`` (see
+:func:`kefu.adapters.db.base.writer`): it takes the write lock before reading, so two concurrent
+writers queue on the busy timeout instead of both reading and then failing to upgrade the lock.
+Readers use a plain ``BEGIN`` and run beside a writer under WAL.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from kefu.adapters.db.base import make_engine, make_session_factory, writer
+
+
+class UnitOfWork:
+    """A session and its transaction; rolled back on exit unless :meth:`commit` was called."""
+
+    def __init__(self, factory: sessionmaker[Session], *, readonly: bool = False) -> None:
+        self._factory = factory
+        self.readonly = readonly
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("the unit of work is not open: use it in a with block")
+        return self._session
+
+    def __enter__(self) -> Self:
+        if self._session is not None:
+            raise RuntimeError("a unit of work cannot be entered twice")
+        self._session = self._factory()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        session = self.session
+        self._session = None
+        try:
+            session.rollback()
+        finally:
+            session.close()
+
+    def commit(self) -> None:
+        """Commit what was done so far; the session may go on in a new transaction."""
+        if self.readonly:
+            raise RuntimeError("a read-only unit of work cannot commit")
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+
+class Database:
+    """The engine and its session factories, shared by the app, the CLI and the tests."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._writer: sessionmaker[Session] = make_session_factory(writer(engine))
+        self._reader: sessionmaker[Session] = make_session_factory(engine)
+
+    @classmethod
+    def from_url(cls, url: str, **engine_kwargs: Any) -> Database:
+        return cls(make_engine(url, **engine_kwargs))
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    def uow(self) -> UnitOfWork:
+        """A writing unit of work (SQLite: ``BEGIN IMMEDIATE``)."""
+        return UnitOfWork(self._writer)
+
+    def read(self) -> UnitOfWork:
+        """A read-only unit of work on the plain engine; it cannot commit."""
+        return UnitOfWork(self._reader, readonly=True)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
