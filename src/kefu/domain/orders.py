@@ -83,6 +83,41 @@ class Problem:
     en: str
 
 
+_LINE_FIELD = re.compile(r"^lines\[(\d+)\]")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRecord:
+    """One raw order as read from a file or a request, and where it came from.
+
+    ``row`` is the spreadsheet row of the order's first CSV row (the header is row 1) or the
+    1-based index of the record in a JSON array / line of a JSON Lines file. A CSV order spans
+    several rows, one per line; ``line_rows`` gives the row of each, so a problem in
+    ``lines[2]`` is reported on the row where that line is. ``problems`` holds what went wrong
+    before validation (unreadable JSON, a malformed CSV cell).
+    """
+
+    row: int
+    data: object
+    problems: tuple[Problem, ...] = ()
+    line_rows: tuple[int, ...] = ()
+
+    def row_of(self, field: str) -> int:
+        match = _LINE_FIELD.match(field)
+        if match and int(match.group(1)) < len(self.line_rows):
+            return self.line_rows[int(match.group(1))]
+        return self.row
+
+    @property
+    def order_id(self) -> str | None:
+        """The record's ``id`` when it has a usable one, to name it in a report."""
+        if isinstance(self.data, Mapping):
+            value = self.data.get("id")
+            if isinstance(value, str) and value.strip():
+                return value.strip()[:64]
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class CustomerInfo:
     id: str
