@@ -14,7 +14,7 @@ from kefu.adapters.policy_files import load_policy_book
 from kefu.config import PROJECT_ROOT
 from kefu.domain.aftersales.params import PolicyBook
 from kefu.domain.aftersales.policy import evaluate
-from kefu.domain.errors import InputError
+from kefu.domain.errors import BadRequest, InputError
 from kefu.services.case_format import parse_case
 
 from .policy_builders import DELETE, case
@@ -235,9 +235,10 @@ def test_input_errors_name_the_member(member: str, changes: dict) -> None:
     assert member in err.value.en
 
 
-def test_malformed_json_is_an_input_error() -> None:
-    with pytest.raises(InputError):
+def test_malformed_json_is_a_bad_request() -> None:
+    with pytest.raises(BadRequest) as err:
         parse_case(b"{not json")
+    assert (err.value.code, err.value.status) == ("malformed_json", 400)
 
 
 def test_unknown_members_are_ignored() -> None:

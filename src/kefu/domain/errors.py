@@ -5,6 +5,7 @@ an HTTP ``status`` for the API, and a message in Chinese and English. Each entry
 single handler that renders it: JSON for the API, a page for the web, exit code 2 for the CLI.
 
     KefuError
+     ├── BadRequest          400  a body that cannot be read at all (malformed JSON)
      ├── InputError          422  input that does not fit the schema or the policy format
      ├── NotFound            404  the thing does not exist or the actor may not see it
      ├── PermissionDenied    403  the actor may see it but not do this
@@ -35,6 +36,10 @@ class KefuError(Exception):
         if self.detail:
             body["detail"] = self.detail
         return body
+
+
+class BadRequest(KefuError):
+    status = 400
 
 
 class InputError(KefuError):

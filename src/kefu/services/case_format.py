@@ -29,7 +29,7 @@ from kefu.domain.aftersales.model import (
     RequestType,
     SellerType,
 )
-from kefu.domain.errors import InputError
+from kefu.domain.errors import BadRequest, InputError
 
 Amount = Annotated[Decimal, Field(ge=0, decimal_places=2, max_digits=14,
                                   description="CNY, at most two decimals, not negative",
@@ -228,5 +228,7 @@ def parse_case(raw: bytes | str) -> Case:
     try:
         model = CaseIn.model_validate_json(raw)
     except ValidationError as exc:
+        if any(e["type"] == "json_invalid" for e in exc.errors()):
+            raise BadRequest("malformed_json", "请求体不是合法的 JSON。", "The body is not valid JSON.") from None
         raise validation_error(exc) from None
     return to_case(model)

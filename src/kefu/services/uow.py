@@ -46,7 +46,10 @@ class UnitOfWork:
         session = self.session
         self._session = None
         try:
-            session.rollback()
+            # A reader just closes: close() ends the transaction without expiring what it loaded,
+            # so the objects it returns stay readable. A writer that did not commit rolls back.
+            if not self.readonly:
+                session.rollback()
         finally:
             session.close()
 

@@ -179,9 +179,7 @@ def _allowed(role: Role, side: str, state: ApplicationState, actor_customer: str
     if role is Role.SELLER:
         # a seller handles only their own third-party goods; manual review is the platform's
         return side == HANDLER and state.third_party and actor_seller == state.seller_id
-    if role in (Role.AGENT, Role.ADMIN):
-        return True
-    return False
+    return role in (Role.AGENT, Role.ADMIN)
 
 
 def next_status(action: Action, state: ApplicationState, role: Role, *, actor_customer: str | None = None,

@@ -1,0 +1,13 @@
+"""API v1: every router listed in ``ROUTERS`` is mounted under ``/api/v1`` by ``create_app``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from kefu.web.api.v1 import aftersales
+from kefu.web.api.v1 import auth
+
+ROUTERS: list[APIRouter] = [
+    aftersales.router,
+    auth.router,
+]

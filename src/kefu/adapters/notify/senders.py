@@ -1,0 +1,77 @@
+"""Notification senders: a log file (default, every channel), SMTP for email, and a fake.
+
+SMS and in-app messages have no external gateway in the open-source build: the file sender
+writes them as JSON lines (a gateway adapter plugs in behind the same :class:`Sender` port).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import smtplib
+import threading
+from email.message import EmailMessage
+from pathlib import Path
+
+from kefu.services.ports import OutgoingMessage, Sender
+
+log = logging.getLogger("kefu.notify")
+
+
+class LogFileSender:
+    """Appends each message as one JSON line to ``path`` and logs it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+
+    def send(self, message: OutgoingMessage) -> None:
+        line = json.dumps({"id": message.id, "channel": message.channel, "to": message.recipient,
+                           "subject": message.subject, "body": message.body, "event": message.event},
+                          ensure_ascii=False)
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as fh:
+                fh.write(line + "\n")
+        log.info("notify %s %s: %s", message.channel, message.event, message.subject)
+
+
+class SmtpSender:
+    """Sends email through an SMTP server."""
+
+    def __init__(self, host: str, port: int, sender: str, timeout: float = 10.0) -> None:
+        self.host, self.port, self.sender, self.timeout = host, port, sender, timeout
+
+    def send(self, message: OutgoingMessage) -> None:
+        mail = EmailMessage()
+        mail["From"] = self.sender
+        mail["To"] = message.recipient
+        mail["Subject"] = message.subject
+        mail.set_content(message.body)
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            smtp.send_message(mail)
+
+
+class ChannelRouter:
+    """Sends each channel through its own sender, falling back to ``default``."""
+
+    def __init__(self, default: Sender, **by_channel: Sender) -> None:
+        self.default = default
+        self.by_channel = by_channel
+
+    def send(self, message: OutgoingMessage) -> None:
+        self.by_channel.get(message.channel, self.default).send(message)
+
+
+class MemorySender:
+    """The fake: keeps what it was given; ``fail_times`` makes the first sends raise."""
+
+    def __init__(self, fail_times: int = 0) -> None:
+        self.sent: list[OutgoingMessage] = []
+        self.fail_times = fail_times
+
+    def send(self, message: OutgoingMessage) -> None:
+        if self.fail_times > 0:
+            self.fail_times -= 1
+            raise ConnectionError("fake sender failure")
+        self.sent.append(message)

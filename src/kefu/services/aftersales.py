@@ -1,0 +1,514 @@
+"""After-sales use cases: preview, submit, every lifecycle transition, the review sweep, queries.
+
+Each public function is one action in one transaction: load through the session, ask the domain
+(policy engine, lifecycle), write the application, its history row and the customer's messages
+in the outbox, commit once. Permission and state guards live here and in the domain, never only
+in a route (DESIGN.md conventions 4–5).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from kefu.adapters.db import catalog_repository as orders_repo
+from kefu.adapters.db.tables.aftersales import Application, ApplicationEvent, EvidenceFile, Refund
+from kefu.adapters.db.tables.catalog import Customer, Order
+from kefu.domain.actors import Actor, Role
+from kefu.domain.aftersales.decision import Decision
+from kefu.domain.aftersales.lifecycle import (
+    STATUS_LABELS,
+    TERMINAL,
+    Action,
+    ApplicationState,
+    Status,
+    available_actions,
+    due_for,
+    next_status,
+    status_for,
+)
+from kefu.domain.aftersales.model import (
+    CONDITION_FLAGS,
+    AftersalesRequest,
+    Case,
+    CustomerLevel,
+    Reason,
+    RequestType,
+)
+from kefu.domain.aftersales.params import PolicyBook
+from kefu.domain.aftersales.policy import evaluate
+from kefu.domain.clock import Clock, shanghai_date
+from kefu.domain.errors import Conflict, InputError, NotFound, PermissionDenied
+from kefu.domain.money import ZERO, fmt, split_proportionally
+from kefu.services.notifications import Notice, queue_customer_messages
+from kefu.services.uow import Database
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationRequest:
+    """What a customer (or an agent on their behalf) asks for on one order line."""
+
+    order_id: str
+    line: int
+    type: RequestType
+    reason: Reason
+    quantity: int = 1
+    #: condition flags that are true (names from CONDITION_FLAGS; accessories_missing etc.)
+    condition: frozenset[str] = frozenset()
+    gifts_returned: bool = True
+    description: str = ""
+    evidence_ids: tuple[int, ...] = ()
+    #: facts only staff may set (found at inspection or from the serial number check)
+    damage: frozenset[str] = frozenset()
+    proof_of_purchase: bool = True
+    serial_matches: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionInput:
+    """Optional details a transition carries."""
+
+    note: str = ""
+    waybill: str | None = None
+    carrier: str | None = None
+    pickup_at: datetime | None = None
+    pickup_address: str | None = None
+    passed: bool | None = None
+    rating: int | None = None
+    evidence_ids: tuple[int, ...] = field(default_factory=tuple)
+
+
+# ── loading and permission ────────────────────────────────────────────────────────────────
+
+
+def _order_for(session: Session, actor: Actor, order_id: str) -> Order:
+    order = orders_repo.get_order(session, order_id)
+    if order is None or not _may_see_order(actor, order):
+        raise NotFound("order_not_found", "订单不存在。", "Order not found.", order_id=order_id)
+    return order
+
+
+def _may_see_order(actor: Actor, order: Order) -> bool:
+    if actor.role is Role.CUSTOMER:
+        return order.customer_id == actor.customer_id
+    if actor.role is Role.SELLER:
+        return order.seller_id == actor.seller_id
+    return actor.role in (Role.AGENT, Role.ADMIN, Role.SYSTEM)
+
+
+def may_see_application(actor: Actor, app: Application) -> bool:
+    if actor.role is Role.CUSTOMER:
+        return app.customer_id == actor.customer_id
+    if actor.role is Role.SELLER:
+        return app.seller_id == actor.seller_id
+    return actor.role in (Role.AGENT, Role.ADMIN, Role.SYSTEM)
+
+
+def _load(session: Session, actor: Actor, number: str, *, lock: bool = False) -> Application:
+    query = select(Application).where(Application.number == number)
+    if lock:
+        query = query.with_for_update()
+    app = session.scalars(query).one_or_none()
+    if app is None or not may_see_application(actor, app):
+        raise NotFound("application_not_found", "售后申请不存在。", "After-sales application not found.",
+                       number=number)
+    return app
+
+
+def _state(app: Application) -> ApplicationState:
+    return ApplicationState(
+        status=Status(app.status), type=RequestType(app.type), reason=Reason(app.reason),
+        third_party=app.seller_type == "third_party", seller_id=app.seller_id,
+        customer_id=app.customer_id, free_pickup=app.free_pickup,
+        refunded=app.refunded_at is not None, rated=app.rating is not None)
+
+
+# ── deciding ──────────────────────────────────────────────────────────────────────────────
+
+
+def _previous_repairs(session: Session, order_id: str, line_no: int) -> int:
+    """三包 Q7 counts completed repairs of this very line, from our own records."""
+    return int(session.scalar(
+        select(func.count()).select_from(Application).where(
+            Application.order_id == order_id, Application.line_no == line_no,
+            Application.type == RequestType.REPAIR.value, Application.status == Status.COMPLETED.value)) or 0)
+
+
+def _case_for(session: Session, order: Order, req: ApplicationRequest, evidence: tuple[str, ...],
+              now: datetime) -> Case:
+    facts = orders_repo.to_order_facts(order)
+    if not 0 <= req.line < len(facts.lines):
+        raise InputError("line_out_of_range", f"订单没有第 {req.line} 行商品。",
+                         f"The order has no line {req.line}.", line=req.line, lines=len(facts.lines))
+    bought = facts.lines[req.line].quantity
+    if not 1 <= req.quantity <= bought:
+        raise InputError("invalid_quantity", f"申请数量须在 1 到 {bought} 之间。",
+                         f"The quantity must be between 1 and {bought}.", quantity=req.quantity)
+    if (req.reason is Reason.NOT_RECEIVED) != (req.type is RequestType.REFUND_ONLY):
+        raise InputError("reason_does_not_fit_type", "申请原因与类型不符（未收到货只用于仅退款）。",
+                         "The reason does not fit the type (not_received goes only with refund_only).")
+    unknown = req.condition - set(CONDITION_FLAGS)
+    if unknown:
+        raise InputError("invalid_input", f"未知的商品状况：{', '.join(sorted(unknown))}",
+                         f"Unknown condition flags: {', '.join(sorted(unknown))}")
+    return Case(
+        now=now, order=facts, customer_level=CustomerLevel(order.customer.level), id=order.id,
+        request=AftersalesRequest(
+            type=req.type, reason=req.reason, line=req.line, quantity=req.quantity,
+            condition=req.condition, gifts_returned=req.gifts_returned, damage=req.damage,
+            proof_of_purchase=req.proof_of_purchase, serial_matches=req.serial_matches,
+            evidence=evidence, previous_repairs=_previous_repairs(session, order.id, req.line)))
+
+
+def _staff_only_facts(actor: Actor, req: ApplicationRequest) -> None:
+    if actor.role is Role.CUSTOMER and (req.damage or not req.proof_of_purchase or not req.serial_matches):
+        raise PermissionDenied("staff_only_facts", "损坏、凭证和序列号核验由客服填写。",
+                               "Damage, proof and serial checks are set by staff.")
+
+
+def preview_application(db: Database, actor: Actor, req: ApplicationRequest, book: PolicyBook,
+                        clock: Clock) -> Decision:
+    """A dry run of :func:`submit_application`: the decision the customer would get now."""
+    _staff_only_facts(actor, req)
+    with db.read() as uow:
+        order = _order_for(uow.session, actor, req.order_id)
+        evidence = tuple(f"evidence:{i}" for i in req.evidence_ids)
+        return evaluate(_case_for(uow.session, order, req, evidence, clock()), book)
+
+
+def _claimed_quantity(session: Session, order_id: str, line_no: int) -> int:
+    """Units of a line already taken by applications that still hold them."""
+    rows = session.execute(
+        select(Application.type, Application.status, Application.quantity).where(
+            Application.order_id == order_id, Application.line_no == line_no))
+    held = 0
+    for rtype, status, qty in rows:
+        if status in (Status.REJECTED.value, Status.CANCELLED.value):
+            continue
+        if status == Status.COMPLETED.value and rtype in (RequestType.REPAIR.value, RequestType.EXCHANGE.value):
+            continue          # the goods came back to the customer
+        held += qty
+    return held
+
+
+def _attach_evidence(session: Session, actor: Actor, app: Application, ids: tuple[int, ...],
+                     purpose: str = "claim") -> list[EvidenceFile]:
+    if not ids:
+        return []
+    files = list(session.scalars(select(EvidenceFile).where(EvidenceFile.id.in_(ids))))
+    if len(files) != len(set(ids)):
+        raise NotFound("evidence_not_found", "凭证文件不存在。", "Evidence file not found.")
+    for f in files:
+        if f.application_id not in (None, app.id) or (actor.user_id is not None and f.uploaded_by != actor.user_id):
+            raise PermissionDenied("evidence_not_yours", "只能使用自己上传的凭证。",
+                                   "You can only attach files you uploaded.", evidence_id=f.id)
+        f.application = app
+        f.purpose = purpose
+    return files
+
+
+def _evidence_refs(app: Application, extra: list[EvidenceFile]) -> tuple[str, ...]:
+    refs = [f"evidence:{f.id}" for f in extra]
+    refs += [str(x) for x in (app.facts or {}).get("evidence", [])]
+    return tuple(dict.fromkeys(refs))
+
+
+def _record(session: Session, app: Application, actor: Actor, action: str, before: str | None, now: datetime,
+            note: str = "", data: dict[str, Any] | None = None) -> None:
+    session.add(ApplicationEvent(
+        application=app, at=now, actor_user_id=actor.user_id, actor_role=actor.role.value,
+        actor_name=actor.display_name, action=action, from_status=before, to_status=app.status,
+        note=note, data=data or {}))
+
+
+def _apply_decision(app: Application, decision: Decision) -> None:
+    app.outcome = decision.outcome.value
+    app.status = status_for(decision.outcome).value
+    app.decision = decision.as_dict()
+    app.refund_amount = decision.refund_amount
+    app.return_shipping_paid_by = (decision.return_shipping_paid_by.value
+                                   if decision.return_shipping_paid_by else None)
+    app.free_pickup = decision.free_pickup
+    app.repair_charge = decision.repair_charge.value if decision.repair_charge else None
+
+
+def _stamp_due(app: Application, book: PolicyBook, now: datetime) -> None:
+    params = book.resolve(app.seller_type, app.category, app.facts.get("sku", ""))
+    due = due_for(Status(app.status), _state(app), params, now)
+    app.due_kind = due.kind if due else None
+    app.due_at = due.at if due else None
+
+
+def _notify(session: Session, app: Application, customer: Customer, event: str, now: datetime,
+            extra_zh: str = "", extra_en: str = "") -> None:
+    zh_label, en_label = STATUS_LABELS[Status(app.status)]
+    reasons = app.decision.get("reasons", []) if event == "decided" else []
+    why_zh = "".join(r["zh"] for r in reasons[:2])
+    why_en = " ".join(r["en"] for r in reasons[:2])
+    notice = Notice(
+        event=f"aftersales.{event}",
+        zh=f"您的售后申请 {app.number} {zh_label}。{why_zh}{extra_zh}",
+        en=f"Your after-sales application {app.number}: {en_label}. {why_en}{extra_en}".strip(),
+        link=f"/aftersales/{app.number}")
+    queue_customer_messages(session, customer, notice, now)
+
+
+def submit_application(db: Database, actor: Actor, req: ApplicationRequest, book: PolicyBook,
+                       clock: Clock) -> Application:
+    """Submit an application and decide it at once (POLICY.md §3–§9), stamping its §7 clock."""
+    _staff_only_facts(actor, req)
+    with db.uow() as uow:
+        s = uow.session
+        now = clock()
+        order = _order_for(s, actor, req.order_id)
+        if actor.role is Role.SELLER:
+            raise PermissionDenied("not_allowed", "商家不能代顾客提交售后申请。",
+                                   "Sellers cannot apply on a customer's behalf.")
+        held = _claimed_quantity(s, order.id, req.line)
+        lines = {ln.line_no: ln for ln in order.lines}
+        if req.line in lines and held + req.quantity > lines[req.line].quantity:
+            raise Conflict("quantity_already_claimed", "该商品的可申请数量已用完（已有进行中的售后）。",
+                           "Those units are already under another after-sales application.",
+                           held=held, bought=lines[req.line].quantity)
+        line = lines.get(req.line)
+        app = Application(
+            number="pending", order_id=order.id, line_no=req.line, customer_id=order.customer_id,
+            seller_id=order.seller_id, seller_type=order.seller.type,
+            category=line.category if line else "other", type=req.type.value, reason=req.reason.value,
+            quantity=req.quantity, description=req.description, status=Status.MANUAL_REVIEW.value,
+            outcome="", decision={}, free_pickup=False, created_by=actor.user_id, created_at=now,
+            updated_at=now, version=1,
+            facts={"condition": sorted(req.condition), "gifts_returned": req.gifts_returned,
+                   "damage": sorted(req.damage), "proof_of_purchase": req.proof_of_purchase,
+                   "serial_matches": req.serial_matches, "sku": line.sku if line else "", "evidence": []})
+        s.add(app)
+        files = _attach_evidence(s, actor, app, req.evidence_ids)
+        refs = _evidence_refs(app, files)
+        decision = evaluate(_case_for(s, order, req, refs, now), book)
+        app.facts = {**app.facts, "evidence": list(refs)}
+        _apply_decision(app, decision)
+        s.flush()
+        app.number = f"AS{shanghai_date(now):%y%m%d}{app.id:07d}"
+        _stamp_due(app, book, now)
+        _record(s, app, actor, "submit", None, now, note=req.description,
+                data={"rules": decision.rules, "outcome": decision.outcome.value})
+        _notify(s, app, order.customer, "decided", now)
+        uow.commit()
+        return app
+
+
+# ── transitions ───────────────────────────────────────────────────────────────────────────
+
+
+def _refund(session: Session, app: Application, order: Order, now: datetime) -> list[Refund]:
+    """§7: refund to the original payment methods, split in proportion to what each paid."""
+    amount = app.refund_amount or ZERO
+    payments = sorted(order.payments, key=lambda p: p.id)
+    shares = split_proportionally(amount, [Decimal(p.amount) for p in payments]) if payments else []
+    refunds = [Refund(application_id=app.id, order_id=order.id, method=p.method, amount=share,
+                      status="succeeded", created_at=now)
+               for p, share in zip(payments, shares, strict=True) if share > 0]
+    for r in refunds:
+        session.add(r)
+    app.refunded_at = now
+    return refunds
+
+
+def _require(value: object, code: str, zh: str, en: str) -> None:
+    if value is None or value == "":
+        raise InputError(code, zh, en)
+
+
+def transition_application(db: Database, actor: Actor, number: str, action: Action, details: TransitionInput,
+                           book: PolicyBook, clock: Clock) -> Application:
+    """Take one lifecycle step (see :mod:`kefu.domain.aftersales.lifecycle`).
+
+    Illegal steps answer 409 ``illegal_transition``; steps this actor may not take 403. Two
+    concurrent attempts at the same step serialise on the row lock and the second one finds the
+    state already moved (409), so money moves at most once.
+    """
+    with db.uow() as uow:
+        s = uow.session
+        now = clock()
+        app = _load(s, actor, number, lock=True)
+        state = _state(app)
+        target = next_status(action, state, actor.role, actor_customer=actor.customer_id,
+                             actor_seller=actor.seller_id, passed=details.passed)
+        before = app.status
+        order = _order_for(s, Actor(None, Role.SYSTEM), app.order_id)
+        data: dict[str, Any] = {}
+        note = details.note
+        extra_zh = extra_en = ""
+
+        if action is Action.ADD_EVIDENCE:
+            files = _attach_evidence(s, actor, app, details.evidence_ids)
+            if not files:
+                raise InputError("evidence_missing", "请上传凭证（照片或 PDF）。", "Upload a photo or a PDF.")
+            if note:
+                app.description = (app.description + "\n" + note).strip()
+            refs = _evidence_refs(app, files)
+            app.facts = {**app.facts, "evidence": list(refs)}
+            req = ApplicationRequest(
+                order_id=app.order_id, line=app.line_no, type=RequestType(app.type), reason=Reason(app.reason),
+                quantity=app.quantity, condition=frozenset(app.facts.get("condition", [])),
+                gifts_returned=bool(app.facts.get("gifts_returned", True)),
+                damage=frozenset(app.facts.get("damage", [])),
+                proof_of_purchase=bool(app.facts.get("proof_of_purchase", True)),
+                serial_matches=bool(app.facts.get("serial_matches", True)))
+            decision = evaluate(_case_for(s, order, req, refs, now), book)
+            _apply_decision(app, decision)
+            data = {"rules": decision.rules, "outcome": decision.outcome.value, "evidence": [f.id for f in files]}
+            event = "decided"
+        else:
+            if action is Action.REJECT:
+                _require(note.strip(), "note_required", "拒绝时请填写原因。", "Give a reason for the rejection.")
+            if action is Action.SHIP_BACK:
+                _require(details.waybill, "waybill_required", "请填写寄回运单号。", "The waybill number is missing.")
+                app.return_waybill = details.waybill
+                app.return_carrier = details.carrier
+                data = {"waybill": details.waybill, "carrier": details.carrier}
+            if action is Action.SCHEDULE_PICKUP:
+                app.pickup_at = details.pickup_at
+                app.pickup_address = details.pickup_address or order.address
+                data = {"pickup_at": details.pickup_at.isoformat() if details.pickup_at else None}
+            if action is Action.INSPECT:
+                app.inspection_passed = details.passed
+                app.inspection_notes = note
+                files = _attach_evidence(s, actor, app, details.evidence_ids, purpose="inspection")
+                data = {"passed": details.passed, "photos": [f.id for f in files]}
+            if action is Action.SHIP_REPLACEMENT:
+                _require(details.waybill, "waybill_required", "请填写发货运单号。", "The waybill number is missing.")
+                app.replacement_waybill = details.waybill
+                data = {"waybill": details.waybill}
+            if action is Action.RATE:
+                if details.rating is None or not 1 <= details.rating <= 5:
+                    raise InputError("invalid_rating", "评分须为 1 到 5。", "The rating must be 1 to 5.")
+                app.rating = details.rating
+                app.rating_comment = note
+                data = {"rating": details.rating}
+            assert target is not None
+            app.status = target.value
+            if action is Action.REFUND:
+                refunds = _refund(s, app, order, now)
+                data = {"refunds": [{"method": r.method, "amount": fmt(r.amount)} for r in refunds]}
+                extra_zh = f"退款 ¥{fmt(app.refund_amount or ZERO)} 将原路退回。"
+                extra_en = f" ¥{fmt(app.refund_amount or ZERO)} goes back to your original payment methods."
+            if action is Action.COLLECT and app.type == RequestType.RETURN.value and app.refunded_at is None:
+                params = book.resolve(app.seller_type, app.category, app.facts.get("sku", ""))
+                if order.customer.level in params.refund_at_pickup_levels:     # §7: PLUS refund at pickup
+                    refunds = _refund(s, app, order, now)
+                    data = {"refunds": [{"method": r.method, "amount": fmt(r.amount)} for r in refunds],
+                            "refund_at_pickup": True}
+                    extra_zh = f"PLUS 会员取件即退款 ¥{fmt(app.refund_amount or ZERO)}。"
+                    extra_en = f" As a PLUS member you are refunded ¥{fmt(app.refund_amount or ZERO)} at pickup."
+            event = action.value
+
+        app.updated_at = now
+        app.version += 1
+        _stamp_due(app, book, now)
+        _record(s, app, actor, action.value, before, now, note=note, data=data)
+        if action is not Action.RATE:
+            _notify(s, app, order.customer, event, now, extra_zh, extra_en)
+        uow.commit()
+        return app
+
+
+def sweep_seller_reviews(db: Database, book: PolicyBook, clock: Clock, batch: int = 500) -> int:
+    """§7: approve third-party applications whose seller missed the review deadline.
+
+    Idempotent: it only touches rows still in ``seller_review`` with ``due_at`` passed, so a
+    second run (or a second machine) finds nothing left to do. Returns how many it approved.
+    """
+    from kefu.domain.actors import SYSTEM
+
+    done = 0
+    with db.uow() as uow:
+        s = uow.session
+        now = clock()
+        query = (select(Application).where(Application.status == Status.SELLER_REVIEW.value,
+                                           Application.due_at <= now)
+                 .order_by(Application.due_at).limit(batch))
+        if not db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        for app in s.scalars(query):
+            before = app.status
+            next_status(Action.AUTO_APPROVE, _state(app), Role.SYSTEM)
+            app.status = Status.APPROVED.value
+            app.updated_at = now
+            app.version += 1
+            _stamp_due(app, book, now)
+            _record(s, app, SYSTEM, Action.AUTO_APPROVE.value, before, now,
+                    note="商家超时未审核，平台自动同意 / seller missed the review deadline")
+            customer = s.get(Customer, app.customer_id)
+            assert customer is not None
+            _notify(s, app, customer, "auto_approved", now, "商家超时未处理，平台已代为同意。",
+                    " The seller did not answer in time, so the platform approved it.")
+            done += 1
+        uow.commit()
+    return done
+
+
+# ── queries ───────────────────────────────────────────────────────────────────────────────
+
+
+def get_application(db: Database, actor: Actor, number: str) -> Application:
+    """One application with its history, evidence and refunds, if this actor may see it."""
+    with db.read() as uow:
+        app = uow.session.scalars(
+            select(Application).where(Application.number == number)
+            .options(selectinload(Application.events), selectinload(Application.evidence),
+                     selectinload(Application.refunds))).one_or_none()
+        if app is None or not may_see_application(actor, app):
+            raise NotFound("application_not_found", "售后申请不存在。", "After-sales application not found.",
+                           number=number)
+        return app
+
+
+def actions_for(actor: Actor, app: Application) -> list[Action]:
+    """The buttons this actor gets on this application."""
+    return available_actions(_state(app), actor.role, actor_customer=actor.customer_id,
+                             actor_seller=actor.seller_id)
+
+
+#: statuses a handler (agent or seller) has something to do in
+WORK_STATUSES = (Status.MANUAL_REVIEW, Status.SELLER_REVIEW, Status.APPROVED, Status.PICKUP_SCHEDULED,
+                 Status.PICKED_UP, Status.SHIPPED_BACK, Status.RECEIVED, Status.INSPECTED, Status.REFUNDED,
+                 Status.REPLACEMENT_SHIPPED, Status.REPAIRED, Status.INSPECTION_FAILED)
+
+
+def list_review_queue(db: Database, actor: Actor, *, statuses: tuple[Status, ...] | None = None,
+                      limit: int = 50, offset: int = 0) -> list[Application]:
+    """The handler's queue, most urgent first: ordered by SLA due time, undated last.
+
+    Agents and admins see everything; a seller sees only applications on their own goods.
+    """
+    if actor.role not in (Role.AGENT, Role.ADMIN, Role.SELLER):
+        raise PermissionDenied("not_allowed", "您无权查看审核队列。", "You may not see the review queue.")
+    wanted = [st.value for st in (statuses or WORK_STATUSES)]
+    query = select(Application).where(Application.status.in_(wanted))
+    if actor.role is Role.SELLER:
+        query = query.where(Application.seller_id == actor.seller_id)
+    query = query.order_by(Application.due_at.is_(None), Application.due_at, Application.id).limit(limit).offset(offset)
+    with db.read() as uow:
+        return list(uow.session.scalars(query))
+
+
+def list_customer_applications(db: Database, actor: Actor, customer_id: str | None = None,
+                               limit: int = 50) -> list[Application]:
+    """A customer's applications, newest first (customers see only their own)."""
+    cid = actor.customer_id if actor.role is Role.CUSTOMER else customer_id
+    if cid is None:
+        raise InputError("customer_required", "请指定顾客。", "Name the customer.")
+    with db.read() as uow:
+        return list(uow.session.scalars(
+            select(Application).where(Application.customer_id == cid)
+            .order_by(Application.created_at.desc(), Application.id.desc()).limit(limit)))
+
+
+def is_open(app: Application) -> bool:
+    return Status(app.status) not in TERMINAL

@@ -1,0 +1,118 @@
+"""Notifications through the outbox (DESIGN.md: side effects leave after commit).
+
+A service writes the customer's messages into ``outbox_messages`` in its own transaction with
+:func:`queue_customer_messages`; :func:`relay_outbox` later delivers pending rows through a
+:class:`~kefu.services.ports.Sender`, retrying failures with back-off. In-app messages are also
+the customer's inbox (:func:`list_inbox`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from kefu.adapters.db.tables.catalog import Customer
+from kefu.adapters.db.tables.outbox import OutboxMessage
+from kefu.domain.clock import Clock
+from kefu.services.ports import OutgoingMessage, Sender
+from kefu.services.uow import Database
+
+MAX_ATTEMPTS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """What to tell the customer, in both languages."""
+
+    event: str
+    zh: str
+    en: str
+    link: str | None = None
+    sms: bool = True
+    email: bool = True
+
+
+def queue_customer_messages(session: Session, customer: Customer, notice: Notice, now: datetime) -> None:
+    """Write the in-app message, and SMS / email when the customer has a phone / address."""
+    subject = notice.zh.split("。")[0][:60]
+    rows = [("inapp", customer.id)]
+    if notice.sms and customer.phone:
+        rows.append(("sms", customer.phone))
+    if notice.email and customer.email:
+        rows.append(("email", customer.email))
+    for channel, recipient in rows:
+        session.add(OutboxMessage(
+            created_at=now, channel=channel, event=notice.event, customer_id=customer.id,
+            recipient=recipient, subject=f"【kefu】{subject}", body=notice.zh, link=notice.link,
+            data={"en": notice.en}, status="pending", attempts=0, available_at=now, read=False))
+
+
+def relay_outbox(db: Database, sender: Sender, clock: Clock, batch: int = 200) -> int:
+    """Deliver up to ``batch`` pending messages; returns how many were sent.
+
+    Safe to run in several processes at once: on PostgreSQL rows are claimed with
+    ``FOR UPDATE SKIP LOCKED``; on SQLite the writing transaction is exclusive. A failing
+    message is retried with exponential back-off and marked ``failed`` after MAX_ATTEMPTS.
+    """
+    sent = 0
+    with db.uow() as uow:
+        now = clock()
+        query = (select(OutboxMessage).where(OutboxMessage.status == "pending",
+                                             OutboxMessage.available_at <= now)
+                 .order_by(OutboxMessage.id).limit(batch))
+        if not db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        for row in uow.session.scalars(query):
+            message = OutgoingMessage(row.id, row.channel, row.recipient, row.subject, row.body, row.event)
+            try:
+                sender.send(message)
+            except Exception as exc:  # any sender failure is retried later, never lost
+                row.attempts += 1
+                row.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+                if row.attempts >= MAX_ATTEMPTS:
+                    row.status = "failed"
+                else:
+                    row.available_at = now + timedelta(seconds=2 ** row.attempts * 15)
+                continue
+            row.status = "sent"
+            row.sent_at = now
+            row.attempts += 1
+            sent += 1
+        uow.commit()
+    return sent
+
+
+@dataclass(frozen=True, slots=True)
+class InboxItem:
+    id: int
+    at: datetime
+    event: str
+    zh: str
+    en: str
+    link: str | None
+    read: bool
+
+
+def list_inbox(db: Database, customer_id: str, limit: int = 50) -> list[InboxItem]:
+    """The customer's in-app messages, newest first."""
+    with db.read() as uow:
+        rows = uow.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.customer_id == customer_id,
+                                        OutboxMessage.channel == "inapp")
+            .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()).limit(limit))
+        return [InboxItem(r.id, r.created_at, r.event, r.body, str((r.data or {}).get("en", r.body)),
+                          r.link, r.read) for r in rows]
+
+
+def mark_inbox_read(db: Database, customer_id: str) -> int:
+    """Mark all of the customer's in-app messages read; returns how many changed."""
+    with db.uow() as uow:
+        result = uow.session.execute(
+            update(OutboxMessage).where(OutboxMessage.customer_id == customer_id,
+                                        OutboxMessage.channel == "inapp", OutboxMessage.read.is_(False))
+            .values(read=True))
+        uow.commit()
+        return int(getattr(result, "rowcount", 0) or 0)

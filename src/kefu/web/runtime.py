@@ -1,0 +1,72 @@
+"""What the app's routes share besides the database: policy, clock, storage and sender.
+
+Built once per app from the settings (tests replace parts: a fixed clock, in-memory storage).
+On the embedded default the app also runs the outbox relay and the seller-review sweep in a
+background task; with several processes, the worker runs them instead (both are idempotent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from kefu.adapters.notify.senders import ChannelRouter, LogFileSender, SmtpSender
+from kefu.adapters.policy_files import load_policy_book
+from kefu.adapters.storage.files import LocalFolderStorage
+from kefu.config import Settings
+from kefu.domain.aftersales.params import PolicyBook
+from kefu.domain.clock import Clock, system_clock
+from kefu.services.aftersales import sweep_seller_reviews
+from kefu.services.notifications import relay_outbox
+from kefu.services.ports import Sender, Storage
+from kefu.services.uow import Database
+
+log = logging.getLogger("kefu.runtime")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    book: PolicyBook
+    storage: Storage
+    sender: Sender
+    clock: Clock = field(default=system_clock)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Runtime:
+        default = LogFileSender(settings.outbox_file)
+        sender: Sender = default
+        if settings.smtp_host:
+            sender = ChannelRouter(default, email=SmtpSender(settings.smtp_host, settings.smtp_port,
+                                                             settings.smtp_sender))
+        return cls(settings=settings, book=load_policy_book(settings.policy_dir),
+                   storage=LocalFolderStorage(settings.storage_dir), sender=sender)
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime | None = getattr(request.app.state, "runtime", None)
+    if runtime is None:
+        runtime = Runtime.from_settings(request.app.state.settings)
+        request.app.state.runtime = runtime
+    return runtime
+
+
+def run_background_once(db: Database, runtime: Runtime) -> tuple[int, int]:
+    """One round of the periodic work: deliver the outbox, approve overdue seller reviews."""
+    sent = relay_outbox(db, runtime.sender, runtime.clock)
+    approved = sweep_seller_reviews(db, runtime.book, runtime.clock)
+    return sent, approved
+
+
+async def background_loop(db: Database, runtime: Runtime, every_s: float = 2.0) -> None:
+    """Run :func:`run_background_once` every ``every_s`` seconds until cancelled."""
+    while True:
+        try:
+            await run_in_threadpool(run_background_once, db, runtime)
+        except Exception:  # keep the loop alive; the next round retries what failed
+            log.exception("background round failed")
+        await asyncio.sleep(every_s)
