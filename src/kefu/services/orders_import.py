@@ -243,9 +243,9 @@ def _ensure_parties(session: Session, batch: list[_Item], now: datetime) -> dict
         if problems:
             refused[record.id] = problems
     if new_customers:
-        session.execute(insert(Customer), list(new_customers.values()))
+        session.execute(insert(Customer.__table__), list(new_customers.values()))
     if new_sellers:
-        session.execute(insert(Seller), list(new_sellers.values()))
+        session.execute(insert(Seller.__table__), list(new_sellers.values()))
     return refused
 
 
@@ -273,40 +273,40 @@ def _delivery_values(delivery: DeliveryRecord) -> dict[str, Any]:
 
 def _insert_orders(session: Session, records: list[OrderRecord], hashes: dict[str, str],
                    now: datetime) -> None:
-    """Insert new orders with set-based statements: a handful of round trips per batch, with
-    generated child ids read back in parameter order (RETURNING) to link grandchildren."""
+    """Insert new orders with set-based statements: a handful of round trips per batch; the
+    generated ids of lines and deliveries are read back (RETURNING) to link gifts and events."""
     if not records:
         return
-    session.execute(insert(Order), [
+    session.execute(insert(Order.__table__), [
         {"id": r.id, **_order_values(r), "content_hash": hashes[r.id], "created_at": now,
          "updated_at": now} for r in records])
 
     line_rows = [{"order_id": r.id, "line_no": i, **_line_values(line)}
                  for r in records for i, line in enumerate(r.lines)]
-    line_ids = session.scalars(
-        insert(OrderLine).returning(OrderLine.id, sort_by_parameter_order=True), line_rows).all()
-    all_lines = [line for r in records for line in r.lines]
-    gift_rows = [{"line_id": line_id, "name": gift.name, "value": gift.value}
-                 for line_id, line in zip(line_ids, all_lines, strict=True) for gift in line.gifts]
+    # RETURNING the natural key as well lets the database send rows back in any order, which
+    # keeps the statements multi-row on every dialect
+    line_ids = {(row.order_id, row.line_no): row.id for row in session.execute(
+        insert(OrderLine.__table__).returning(OrderLine.id, OrderLine.order_id, OrderLine.line_no), line_rows)}
+    gift_rows = [{"line_id": line_ids[(r.id, i)], "name": gift.name, "value": gift.value}
+                 for r in records for i, line in enumerate(r.lines) for gift in line.gifts]
     if gift_rows:
-        session.execute(insert(OrderGift), gift_rows)
+        session.execute(insert(OrderGift.__table__), gift_rows)
 
     payment_rows = [{"order_id": r.id, "method": p.method, "amount": p.amount}
                     for r in records for p in r.payments]
     if payment_rows:
-        session.execute(insert(OrderPayment), payment_rows)
+        session.execute(insert(OrderPayment.__table__), payment_rows)
 
-    shipped = [r for r in records if r.delivery is not None]
+    shipped = [(r.id, r.delivery) for r in records if r.delivery is not None]
     if shipped:
-        delivery_ids = session.scalars(
-            insert(Delivery).returning(Delivery.id, sort_by_parameter_order=True),
-            [{"order_id": r.id, **_delivery_values(r.delivery)} for r in shipped if r.delivery]).all()
-        event_rows = [{"delivery_id": delivery_id, "at": e.at, "location": e.location,
+        delivery_ids = {row.order_id: row.id for row in session.execute(
+            insert(Delivery.__table__).returning(Delivery.id, Delivery.order_id),
+            [{"order_id": order_id, **_delivery_values(delivery)} for order_id, delivery in shipped])}
+        event_rows = [{"delivery_id": delivery_ids[order_id], "at": e.at, "location": e.location,
                        "description": e.description}
-                      for delivery_id, r in zip(delivery_ids, shipped, strict=True) if r.delivery
-                      for e in r.delivery.events]
+                      for order_id, delivery in shipped for e in delivery.events]
         if event_rows:
-            session.execute(insert(TrackingEvent), event_rows)
+            session.execute(insert(TrackingEvent.__table__), event_rows)
 
 
 def _update_order(order: Order, record: OrderRecord, content_hash: str, now: datetime) -> None:
