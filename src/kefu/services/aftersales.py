@@ -271,7 +271,7 @@ def submit_application(db: Database, actor: Actor, req: ApplicationRequest, book
                                    "Sellers cannot apply on a customer's behalf.")
         held = _claimed_quantity(s, order.id, req.line)
         lines = {ln.line_no: ln for ln in order.lines}
-        if req.line in lines and held + req.quantity > lines[req.line].quantity:
+        if req.line in lines and req.quantity <= lines[req.line].quantity < held + req.quantity:
             raise Conflict("quantity_already_claimed", "该商品的可申请数量已用完（已有进行中的售后）。",
                            "Those units are already under another after-sales application.",
                            held=held, bought=lines[req.line].quantity)
