@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from kefu.cli import db, demo, imports, policy, serve
+from kefu.cli import db, demo, imports, policy, serve, users
 
 app = typer.Typer(name="kefu", help="kefu 客服 — customer service and after-sales platform",
                   no_args_is_help=True, add_completion=False)
 app.add_typer(policy.app, name="policy", help="After-sales policy: evaluate conformance cases")
 app.add_typer(imports.app, name="import", help="Import reference data (orders) from CSV or JSON")
 app.add_typer(db.app, name="db", help="Database: migrate")
+app.add_typer(users.app, name="users", help="User accounts: create")
 app.command(name="serve", help="Run the web app and API")(serve.serve)
 app.command(name="demo", help="Load the demo data set")(demo.demo)
 

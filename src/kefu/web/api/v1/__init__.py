@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kefu.web.api.v1 import aftersales
-from kefu.web.api.v1 import auth
+from kefu.web.api.v1 import aftersales, auth
 
 ROUTERS: list[APIRouter] = [
     aftersales.router,
