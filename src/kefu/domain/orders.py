@@ -261,8 +261,9 @@ class _Reader:
             return None
         return value
 
-    def identifier(self, data: Mapping[str, object], key: str, field: str) -> str | None:
-        value = self.text(data, key, field, max_len=64)
+    def identifier(self, data: Mapping[str, object], key: str, field: str, *,
+                   max_len: int = 64) -> str | None:
+        value = self.text(data, key, field, max_len=max_len)
         if value is not None and not _ID.match(value):
             self.fail(field, f"{field} 只能包含字母、数字和 _ . : -",
                       f"{field} may only contain letters, digits and _ . : -")
@@ -433,7 +434,7 @@ def _customer(r: _Reader, raw: Mapping[str, object]) -> CustomerInfo | None:
     data = _party(r, raw, "customer")
     if data is None:
         return None
-    cid = r.identifier(data, "id", "customer.id")
+    cid = r.identifier(data, "id", "customer.id", max_len=32)
     name = r.text(data, "name", "customer.name", required=False, max_len=100)
     phone = r.text(data, "phone", "customer.phone", required=False, max_len=32)
     if phone is not None and not _PHONE.match(phone):
@@ -453,7 +454,7 @@ def _seller(r: _Reader, raw: Mapping[str, object]) -> SellerInfo | None:
     data = _party(r, raw, "seller")
     if data is None:
         return None
-    sid = r.identifier(data, "id", "seller.id")
+    sid = r.identifier(data, "id", "seller.id", max_len=32)
     name = r.text(data, "name", "seller.name", required=False, max_len=100)
     kind = r.enum(data, "type", "seller.type", SellerType, required=False)
     if sid is None:

@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from kefu.adapters.db.base import Base
 from kefu.adapters.db.catalog_repository import get_orders
 from kefu.adapters.db.tables.catalog import (
     Customer,
@@ -243,10 +244,17 @@ def _ensure_parties(session: Session, batch: list[_Item], now: datetime) -> dict
         if problems:
             refused[record.id] = problems
     if new_customers:
-        session.execute(insert(Customer.__table__), list(new_customers.values()))
+        session.execute(insert(_table(Customer)), list(new_customers.values()))
     if new_sellers:
-        session.execute(insert(Seller.__table__), list(new_sellers.values()))
+        session.execute(insert(_table(Seller)), list(new_sellers.values()))
     return refused
+
+
+def _table(model: type[Base]) -> Table:
+    """The Core table of a model: Core inserts skip the ORM's per-row bookkeeping."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def _order_values(record: OrderRecord) -> dict[str, Any]:
@@ -277,7 +285,7 @@ def _insert_orders(session: Session, records: list[OrderRecord], hashes: dict[st
     generated ids of lines and deliveries are read back (RETURNING) to link gifts and events."""
     if not records:
         return
-    session.execute(insert(Order.__table__), [
+    session.execute(insert(_table(Order)), [
         {"id": r.id, **_order_values(r), "content_hash": hashes[r.id], "created_at": now,
          "updated_at": now} for r in records])
 
@@ -286,27 +294,27 @@ def _insert_orders(session: Session, records: list[OrderRecord], hashes: dict[st
     # RETURNING the natural key as well lets the database send rows back in any order, which
     # keeps the statements multi-row on every dialect
     line_ids = {(row.order_id, row.line_no): row.id for row in session.execute(
-        insert(OrderLine.__table__).returning(OrderLine.id, OrderLine.order_id, OrderLine.line_no), line_rows)}
+        insert(_table(OrderLine)).returning(OrderLine.id, OrderLine.order_id, OrderLine.line_no), line_rows)}
     gift_rows = [{"line_id": line_ids[(r.id, i)], "name": gift.name, "value": gift.value}
                  for r in records for i, line in enumerate(r.lines) for gift in line.gifts]
     if gift_rows:
-        session.execute(insert(OrderGift.__table__), gift_rows)
+        session.execute(insert(_table(OrderGift)), gift_rows)
 
     payment_rows = [{"order_id": r.id, "method": p.method, "amount": p.amount}
                     for r in records for p in r.payments]
     if payment_rows:
-        session.execute(insert(OrderPayment.__table__), payment_rows)
+        session.execute(insert(_table(OrderPayment)), payment_rows)
 
     shipped = [(r.id, r.delivery) for r in records if r.delivery is not None]
     if shipped:
         delivery_ids = {row.order_id: row.id for row in session.execute(
-            insert(Delivery.__table__).returning(Delivery.id, Delivery.order_id),
+            insert(_table(Delivery)).returning(Delivery.id, Delivery.order_id),
             [{"order_id": order_id, **_delivery_values(delivery)} for order_id, delivery in shipped])}
         event_rows = [{"delivery_id": delivery_ids[order_id], "at": e.at, "location": e.location,
                        "description": e.description}
                       for order_id, delivery in shipped for e in delivery.events]
         if event_rows:
-            session.execute(insert(TrackingEvent.__table__), event_rows)
+            session.execute(insert(_table(TrackingEvent)), event_rows)
 
 
 def _update_order(order: Order, record: OrderRecord, content_hash: str, now: datetime) -> None:
