@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     smtp_port: int = 25
     smtp_sender: str = "kefu@localhost"
     session_max_age_s: int = 14 * 24 * 3600
+    #: the app relays the outbox and runs the sweeps itself (embedded default); turn off when a
+    #: separate worker does it
+    background_jobs: bool = True
+    background_interval_s: float = 2.0
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

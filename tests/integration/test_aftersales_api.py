@@ -33,7 +33,7 @@ def api(db: Database, tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, st
     seed_parties(db)
     make_order(db, "O1")
     settings = Settings(database_url=db.url, storage_dir=tmp_path / "up", outbox_file=tmp_path / "out.log",
-                        max_upload_bytes=2 * 1024 * 1024)
+                        max_upload_bytes=2 * 1024 * 1024, background_jobs=False)
     app = create_app(settings, db=db)
     runtime = Runtime.from_settings(settings)
     runtime.clock = FixedClock(NOW)
@@ -158,3 +158,30 @@ def test_anonymous_and_other_customers_are_kept_out(api) -> None:
     other = accounts.issue_api_token(db, accounts.authenticate(db, "lisi", "pw-654321"), "t")
     res = client.get(f"/api/v1/aftersales/applications/{number}", headers={"Authorization": f"Bearer {other}"})
     assert res.status_code == 404 and res.json()["code"] == "application_not_found"
+
+
+def test_the_app_relays_the_outbox_by_itself(db: Database, tmp_path: Path) -> None:
+    import time
+
+    seed_parties(db)
+    make_order(db, "O1")
+    settings = Settings(database_url=db.url, storage_dir=tmp_path / "up", outbox_file=tmp_path / "out.log",
+                        background_jobs=True, background_interval_s=0.1)
+    app = create_app(settings, db=db)
+    accounts.create_user(db, username="zhangsan", password="pw-123456", role=Role.CUSTOMER, customer_id="C1")
+    token = accounts.issue_api_token(db, accounts.authenticate(db, "zhangsan", "pw-123456"), "t")
+    with TestClient(app) as client:
+        res = client.post("/api/v1/aftersales/applications", json=good_body(),
+                          headers={"Authorization": f"Bearer {token}"})
+        assert res.status_code == 201
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with db.read() as uow:
+                pending = uow.session.scalar(select(func.count()).select_from(OutboxMessage)
+                                             .where(OutboxMessage.status == "pending"))
+            if pending == 0:
+                break
+            time.sleep(0.1)
+    assert pending == 0
+    lines = (tmp_path / "out.log").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 3 and all(res.json()["number"] in line for line in lines)

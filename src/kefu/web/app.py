@@ -7,6 +7,8 @@ tests call it with their own settings). API routers register themselves by being
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -42,8 +44,20 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     database = db if db is not None else Database.from_url(settings.database_url)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app_: FastAPI) -> AsyncIterator[None]:
+        # On the embedded default the app itself relays the outbox and runs the sweeps; with a
+        # separate worker (KEFU_BACKGROUND_JOBS=false) it leaves them to the worker.
+        task = None
+        if settings.background_jobs:
+            from kefu.web.runtime import background_loop, runtime_of
+
+            task = asyncio.create_task(background_loop(database, runtime_of(app_),
+                                                       settings.background_interval_s))
         yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if owns_db:
             database.dispose()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
@@ -47,12 +48,17 @@ class Runtime:
                    storage=LocalFolderStorage(settings.storage_dir), sender=sender)
 
 
-def get_runtime(request: Request) -> Runtime:
-    runtime: Runtime | None = getattr(request.app.state, "runtime", None)
+def runtime_of(app: Any) -> Runtime:
+    """The app's runtime, built from its settings on first use (tests may set their own first)."""
+    runtime: Runtime | None = getattr(app.state, "runtime", None)
     if runtime is None:
-        runtime = Runtime.from_settings(request.app.state.settings)
-        request.app.state.runtime = runtime
+        runtime = Runtime.from_settings(app.state.settings)
+        app.state.runtime = runtime
     return runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    return runtime_of(request.app)
 
 
 def run_background_once(db: Database, runtime: Runtime) -> tuple[int, int]:
