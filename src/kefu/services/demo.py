@@ -219,7 +219,8 @@ PRODUCTS: tuple[DemoProduct, ...] = (
                 attributes={"isbn": "9787536692930", "pages": "1,340", "weight": "1.2kg"}),
     DemoProduct("800810000002", _S, "人类简史：从动物到上帝", "book", "中信出版社", "68.00", 0, (), 15,
                 attributes={"isbn": "9787508647357", "pages": "440"}),
-    DemoProduct("800810000003", _S, "Python 编程：从入门到实践（第 3 版）", "book", "人民邮电出版社", "109.80", 0, (), 15,
+    DemoProduct("800810000003", _S, "Python 编程：从入门到实践（第 3 版）", "book", "人民邮电出版社", "109.80",
+                0, (), 15,
                 attributes={"isbn": "9787115613639", "pages": "532"}),
     DemoProduct("800810000004", _S, "活着 余华", "book", "作家出版社", "45.00", 0, (), 15,
                 attributes={"isbn": "9787506365437", "pages": "191"}),
@@ -458,8 +459,8 @@ class _Builder:
             else:
                 events.append((arrive - timedelta(hours=rng.uniform(1, 5)), where,
                                f"快件已到达【{where}营业部】，快递员正在派送，请保持电话畅通"))
-                events.append((arrive, where, f"您的快件已签收，签收人：{rng.choice(('本人', '家人', '前台', '快递柜'))}。"
-                                              f"感谢使用{carrier_name}"))
+                who = rng.choice(("本人", "家人", "前台", "快递柜"))
+                events.append((arrive, where, f"您的快件已签收，签收人：{who}。感谢使用{carrier_name}"))
             if carrier == "third_party":
                 delivery.arrived_at = arrive
                 if rng.random() < 0.3:
