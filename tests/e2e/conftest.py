@@ -156,9 +156,13 @@ def live_account(live_db: Database) -> Callable[..., tuple[str, str]]:
 # --------------------------------------------------------------------------- browser
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """A headless Debian chromium driven by Playwright (skips locally without it; fails in CI)."""
+    """A headless Debian chromium driven by Playwright (skips locally without it; fails in CI).
+
+    Module-scoped: Playwright's sync API runs an event loop in the main thread while it is open,
+    which would stop later tests from calling ``asyncio.run``.
+    """
     reason = None
     if not CHROMIUM.exists():
         reason = f"chromium not found at {CHROMIUM} (apt-get install chromium)"

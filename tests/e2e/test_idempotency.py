@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -25,6 +28,7 @@ from kefu.web.deps import current_actor
 from kefu.web.idempotency import IdempotencyMiddleware, IdempotencyStore
 
 NOW = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
+T = TypeVar("T")
 
 
 class NewCustomer(BaseModel):
@@ -185,6 +189,12 @@ def test_the_token_route_itself_takes_a_key(client: TestClient, db: Database) ->
     assert first.json()["token"] == again.json()["token"]
 
 
+def run_in_own_loop(scenario: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``asyncio.run`` in a thread of its own: Playwright's sync API may own this thread's loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(scenario())).result(timeout=60)
+
+
 async def two_at_once(app: FastAPI, token: str, key: str) -> list[httpx.Response]:
     transport = httpx.ASGITransport(app=app)
     headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
@@ -206,7 +216,7 @@ def test_two_concurrent_requests_with_one_key_execute_once_and_both_get_the_answ
         gate.release.set()
         return await task
 
-    responses = asyncio.run(scenario())
+    responses = run_in_own_loop(scenario)
     assert [r.status_code for r in responses] == [201, 201]
     assert responses[0].json() == responses[1].json()
     assert gate.calls == 1
@@ -231,7 +241,7 @@ def test_a_concurrent_request_that_waits_too_long_is_409_idempotency_in_progress
         gate.release.set()
         return await task
 
-    statuses = sorted(r.status_code for r in asyncio.run(scenario()))
+    statuses = sorted(r.status_code for r in run_in_own_loop(scenario))
     assert statuses == [201, 409]
     assert gate.calls == 1
     assert customers(db) == 1
