@@ -42,8 +42,10 @@ from kefu.adapters.db.tables.catalog import (
     Seller,
     TrackingEvent,
 )
+from kefu.domain.actors import SYSTEM, Actor, Role
 from kefu.domain.aftersales.model import CustomerLevel
 from kefu.domain.clock import Clock
+from kefu.domain.errors import PermissionDenied
 from kefu.domain.orders import (
     DeliveryRecord,
     LineRecord,
@@ -55,6 +57,7 @@ from kefu.domain.orders import (
 from kefu.services.uow import Database
 
 DEFAULT_BATCH = 500
+IMPORTERS = frozenset({Role.ADMIN, Role.SYSTEM})
 DEFAULT_MAX_ERRORS = 1000
 
 
@@ -101,13 +104,16 @@ _Item = tuple[SourceRecord, OrderRecord]
 
 
 def import_orders(db: Database, records: Iterable[SourceRecord], clock: Clock, *,
-                  progress: Progress | None = None, batch_size: int = DEFAULT_BATCH,
-                  max_errors: int = DEFAULT_MAX_ERRORS) -> ImportReport:
+                  actor: Actor = SYSTEM, progress: Progress | None = None,
+                  batch_size: int = DEFAULT_BATCH, max_errors: int = DEFAULT_MAX_ERRORS) -> ImportReport:
     """Import order records idempotently (created / updated / unchanged / failed).
 
-    ``records`` is consumed lazily, so a streamed file is never held in memory; ``progress`` is
-    called with the running report after every ``batch_size`` records and at the end.
+    Only an admin (or the system: the CLI, an integration) may import. ``records`` is consumed
+    lazily, so a streamed file is never held in memory; ``progress`` is called with the outcomes
+    so far after every ``batch_size`` records read and once at the end.
     """
+    if actor.role not in IMPORTERS:
+        raise PermissionDenied("not_allowed", "只有管理员可以导入订单。", "Only an admin may import orders.")
     report = ImportReport(max_errors=max_errors)
     batch: list[_Item] = []
     batch_ids: set[str] = set()

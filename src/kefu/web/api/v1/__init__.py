@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kefu.web.api.v1 import aftersales, auth
+from kefu.web.api.v1 import aftersales, auth, orders
 
 ROUTERS: list[APIRouter] = [
     aftersales.router,
     auth.router,
+    orders.router,
 ]
