@@ -42,6 +42,7 @@ def load_raw(cases_dir: Path) -> list[bytes]:
 
 def run_parsed(cases, book, seconds: float) -> float:
     n = 0
+    c0 = time.process_time()
     t0 = time.perf_counter()
     deadline = t0 + seconds
     while True:
@@ -50,11 +51,12 @@ def run_parsed(cases, book, seconds: float) -> float:
         n += len(cases)
         t = time.perf_counter()
         if t >= deadline:
-            return n / (t - t0)
+            return n / (t - t0), n / (time.process_time() - c0)
 
 
 def run_with_parsing(raws, book, seconds: float) -> float:
     n = 0
+    c0 = time.process_time()
     t0 = time.perf_counter()
     deadline = t0 + seconds
     while True:
@@ -63,14 +65,14 @@ def run_with_parsing(raws, book, seconds: float) -> float:
         n += len(raws)
         t = time.perf_counter()
         if t >= deadline:
-            return n / (t - t0)
+            return n / (t - t0), n / (time.process_time() - c0)
 
 
 def profile(label: str, fn, *args) -> None:
     pr = cProfile.Profile()
     pr.enable()
     fn(*args)
-    pr.disable()
+    pr.disable()  # noqa: the rate of a profiled run is not reported
     out = io.StringIO()
     pstats.Stats(pr, stream=out).sort_stats("tottime").print_stats(18)
     print(f"--- cProfile, {label} (sorted by own time) ---")
@@ -97,14 +99,18 @@ def main() -> None:
 
     results = {}
     for mode, fn, data in (("parsed", run_parsed, cases), ("with_parsing", run_with_parsing, raws)):
-        rates = [fn(data, book, a.seconds) for _ in range(a.runs)]
+        pairs = [fn(data, book, a.seconds) for _ in range(a.runs)]
+        rates = [w for w, _ in pairs]
         best = max(rates)
+        best_cpu = max(c for _, c in pairs)
         results[mode] = {"best_per_s": round(best), "runs_per_s": [round(r) for r in rates],
-                         "target_per_s": TARGETS[mode]}
+                         "best_per_cpu_s": round(best_cpu), "target_per_s": TARGETS[mode]}
         verdict = "OK" if best >= TARGETS[mode] else f"MISSED by {100 * (1 - best / TARGETS[mode]):.0f}%"
         print(f"{mode:<13} best {best:>10,.0f} decisions/s   (target {TARGETS[mode]:,}/s: {verdict})"
-              f"   runs: {', '.join(f'{r:,.0f}' for r in rates)}")
+              f"   runs: {', '.join(f'{r:,.0f}' for r in rates)}; per CPU-second: {best_cpu:,.0f}")
 
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (wall-clock rates drop when "
+          "other processes share the core; per CPU-second is the process's own cost)")
     if a.profile:
         profile("parsed", run_parsed, cases, book, 2.0)
         profile("with parsing", run_with_parsing, raws, book, 2.0)
@@ -113,7 +119,7 @@ def main() -> None:
     a.json.write_text(json.dumps({
         "date": datetime.now(UTC).isoformat(timespec="seconds"), "python": platform.python_version(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores", "cases": len(raws),
-        "seconds_per_run": a.seconds, "runs": a.runs, **results}, indent=2) + "\n")
+        "seconds_per_run": a.seconds, "loadavg": os.getloadavg(), "runs": a.runs, **results}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,9 @@
 #   ACCESS_LOG=0        1 = keep uvicorn's access log on (it costs throughput)
 #   PHASES="evaluate submit"   KEEP_DB=1 (keep the temp dir with the database)
 #   BENCH_SHARED=../shared/bench
+#   PROFILE=1           py-spy (.venv/bin/pip install py-spy) samples every worker during each
+#                       phase: $RESULTS/<phase>-<pid>.txt (collapsed stacks); summarize with
+#                       bench/http/top_frames.py (profiling costs some throughput)
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
@@ -63,7 +66,21 @@ rss_sampler_start "$SERVER_PID"
 
 rows() { "$PY" -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from aftersales_applications').fetchone()[0])" "$TMP/kefu.db"; }
 notes=""
+workers() { local p; for p in $(descendants "$SERVER_PID"); do
+    grep -q spawn_main /proc/"$p"/cmdline 2>/dev/null && echo "$p"; done; return 0; }
+profile_start() {
+    SPY_PIDS=""
+    [ "${PROFILE:-0}" = 1 ] || return 0
+    local w
+    for w in $(workers); do
+        "$REPO/.venv/bin/py-spy" record --nonblocking --rate 100 --format raw -d "$WRK_DURATION" \
+            -o "$RESULTS/$1-$w.txt" --pid "$w" > /dev/null 2>&1 &
+        SPY_PIDS="$SPY_PIDS $!"
+    done
+}
+profile_wait() { local p; for p in $SPY_PIDS; do wait "$p" || true; done; SPY_PIDS=""; }
 for phase in $PHASES; do
+    profile_start "$phase"
     case "$phase" in
     evaluate)
         wrk_phase evaluate post_json.lua "$BASE/api/v1/aftersales/evaluate" BENCH_BODY_FILE="$CASE" ;;
@@ -81,6 +98,7 @@ for phase in $PHASES; do
         [ "$missing" -eq 0 ] && [ "$extra" -ge 0 ] && [ "$extra" -le "$WRK_CONNS" ] || notes+="submit: ROW CHECK FAILED"$'\n' ;;
     *) log "unknown phase $phase" ; exit 2 ;;
     esac
+    profile_wait
 done
 
 rss_hwm "$SERVER_PID" > "$RESULTS/hwm.txt"
