@@ -80,7 +80,7 @@ def test_signing_in_sets_a_protected_session_cookie(client: TestClient, agent: a
     done = client.post("/login", data={"username": "agent01", "password": "s3cret-pass",
                                        "csrf_token": csrf_of(form.text)}, follow_redirects=False)
     assert done.status_code == 303
-    assert done.headers["location"] == "/account"
+    assert done.headers["location"] == "/desk"
     cookie = done.headers["set-cookie"]
     assert cookie.startswith(f"{SESSION_COOKIE}=")
     assert "HttpOnly" in cookie and "samesite=lax" in cookie.lower()
@@ -151,13 +151,13 @@ def test_sign_in_never_redirects_off_site(client: TestClient, agent: accounts.Us
     form = client.get("/login")
     done = client.post("/login", data={"username": "agent01", "password": "s3cret-pass", "next": target,
                                        "csrf_token": csrf_of(form.text)}, follow_redirects=False)
-    assert done.headers["location"] == "/account"
+    assert done.headers["location"] == "/desk"
 
 
 def test_home_sends_each_person_to_their_start_page(client: TestClient, agent: accounts.UserInfo) -> None:
     assert client.get("/", follow_redirects=False).headers["location"] == "/login"
     sign_in(client)
-    assert client.get("/", follow_redirects=False).headers["location"] == "/account"
+    assert client.get("/", follow_redirects=False).headers["location"] == "/desk"
 
 
 def test_an_error_page_is_html_in_the_chosen_language(client: TestClient) -> None:

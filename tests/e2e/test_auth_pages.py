@@ -23,7 +23,8 @@ def test_sign_in_see_my_name_switch_to_english_and_sign_out(
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
 
     sign_in(page, username, password)
-    expect(page).to_have_url(re.compile(r"/account$"))
+    expect(page).to_have_url(re.compile(r"/desk$"))   # agents land on the review queue
+    page.goto("/account")
     expect(page.get_by_test_id("whoami")).to_have_text("王小明")
     expect(page.get_by_test_id("welcome")).to_have_text("你好，王小明")
     expect(page.get_by_test_id("role")).to_have_text("客服人员")
