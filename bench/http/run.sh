@@ -52,8 +52,8 @@ if [[ " $PHASES " == *" submit "* ]]; then
     t0=$(now_ms)
     "$KEFU" import orders "$TMP/orders.jsonl" >&2
     log "import took $(( $(now_ms) - t0 )) ms"
+    TOKEN="$("$PY" "$HERE/setup_data.py" account)"
 fi
-TOKEN="$("$PY" "$HERE/setup_data.py" account)"
 
 log "starting kefu serve --workers $WORKERS on port $PORT"
 ACCESS_FLAG=--no-access-log; [ "${ACCESS_LOG:-0}" = 1 ] && ACCESS_FLAG=--access-log
