@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from kefu.adapters.db import catalog_repository as orders_repo
@@ -131,16 +131,33 @@ def _state(app: Application) -> ApplicationState:
 # ── deciding ──────────────────────────────────────────────────────────────────────────────
 
 
-def _previous_repairs(session: Session, order_id: str, line_no: int) -> int:
-    """三包 Q7 counts completed repairs of this very line, from our own records."""
-    return int(session.scalar(
-        select(func.count()).select_from(Application).where(
-            Application.order_id == order_id, Application.line_no == line_no,
-            Application.type == RequestType.REPAIR.value, Application.status == Status.COMPLETED.value)) or 0)
+@dataclass(frozen=True, slots=True)
+class LineHistory:
+    """What earlier applications on one order line mean for a new one."""
+
+    #: units still held by applications that are neither refused nor given back
+    held: int
+    #: 三包 Q7: completed repairs of this very line, from our own records
+    repairs: int
 
 
-def _case_for(session: Session, order: Order, req: ApplicationRequest, evidence: tuple[str, ...],
-              now: datetime) -> Case:
+def _line_history(session: Session, order_id: str, line_no: int) -> LineHistory:
+    rows = session.execute(
+        select(Application.type, Application.status, Application.quantity).where(
+            Application.order_id == order_id, Application.line_no == line_no))
+    held = repairs = 0
+    for rtype, status, qty in rows:
+        if status in (Status.REJECTED.value, Status.CANCELLED.value):
+            continue
+        if status == Status.COMPLETED.value and rtype in (RequestType.REPAIR.value, RequestType.EXCHANGE.value):
+            repairs += rtype == RequestType.REPAIR.value
+            continue          # the goods came back to the customer
+        held += qty
+    return LineHistory(held=held, repairs=repairs)
+
+
+def _case_for(order: Order, req: ApplicationRequest, evidence: tuple[str, ...], now: datetime,
+              previous_repairs: int) -> Case:
     facts = orders_repo.to_order_facts(order)
     if not 0 <= req.line < len(facts.lines):
         raise InputError("line_out_of_range", f"订单没有第 {req.line} 行商品。",
@@ -162,7 +179,7 @@ def _case_for(session: Session, order: Order, req: ApplicationRequest, evidence:
             type=req.type, reason=req.reason, line=req.line, quantity=req.quantity,
             condition=req.condition, gifts_returned=req.gifts_returned, damage=req.damage,
             proof_of_purchase=req.proof_of_purchase, serial_matches=req.serial_matches,
-            evidence=evidence, previous_repairs=_previous_repairs(session, order.id, req.line)))
+            evidence=evidence, previous_repairs=previous_repairs))
 
 
 def _staff_only_facts(actor: Actor, req: ApplicationRequest) -> None:
@@ -177,23 +194,9 @@ def preview_application(db: Database, actor: Actor, req: ApplicationRequest, boo
     _staff_only_facts(actor, req)
     with db.read() as uow:
         order = _order_for(uow.session, actor, req.order_id)
+        history = _line_history(uow.session, order.id, req.line)
         evidence = tuple(f"evidence:{i}" for i in req.evidence_ids)
-        return evaluate(_case_for(uow.session, order, req, evidence, clock()), book)
-
-
-def _claimed_quantity(session: Session, order_id: str, line_no: int) -> int:
-    """Units of a line already taken by applications that still hold them."""
-    rows = session.execute(
-        select(Application.type, Application.status, Application.quantity).where(
-            Application.order_id == order_id, Application.line_no == line_no))
-    held = 0
-    for rtype, status, qty in rows:
-        if status in (Status.REJECTED.value, Status.CANCELLED.value):
-            continue
-        if status == Status.COMPLETED.value and rtype in (RequestType.REPAIR.value, RequestType.EXCHANGE.value):
-            continue          # the goods came back to the customer
-        held += qty
-    return held
+        return evaluate(_case_for(order, req, evidence, clock(), history.repairs), book)
 
 
 def _attach_evidence(session: Session, actor: Actor, app: Application, ids: tuple[int, ...],
@@ -260,41 +263,50 @@ def _notify(session: Session, app: Application, customer: Customer, event: str, 
 
 def submit_application(db: Database, actor: Actor, req: ApplicationRequest, book: PolicyBook,
                        clock: Clock) -> Application:
-    """Submit an application and decide it at once (POLICY.md §3–§9), stamping its §7 clock."""
+    """Submit an application and decide it at once (POLICY.md §3–§9), stamping its §7 clock.
+
+    The order is reference data, so it is loaded and the policy decided in a read transaction;
+    the write transaction then only re-checks this line's earlier applications (claimed units,
+    三包 repairs), inserts the application, its history row and the customer's messages, and
+    commits. The write lock is held for a few inserts, not for the whole decision.
+    """
     _staff_only_facts(actor, req)
+    if actor.role is Role.SELLER:
+        raise PermissionDenied("not_allowed", "商家不能代顾客提交售后申请。",
+                               "Sellers cannot apply on a customer's behalf.")
+    now = clock()
+    refs = tuple(f"evidence:{i}" for i in dict.fromkeys(req.evidence_ids))
+    with db.read() as ro:
+        order = _order_for(ro.session, actor, req.order_id)
+        seen = _line_history(ro.session, order.id, req.line)
+    case = _case_for(order, req, refs, now, seen.repairs)
+    decision = evaluate(case, book)
+    line = case.line
+
     with db.uow() as uow:
         s = uow.session
-        now = clock()
-        order = _order_for(s, actor, req.order_id)
-        if actor.role is Role.SELLER:
-            raise PermissionDenied("not_allowed", "商家不能代顾客提交售后申请。",
-                                   "Sellers cannot apply on a customer's behalf.")
-        held = _claimed_quantity(s, order.id, req.line)
-        lines = {ln.line_no: ln for ln in order.lines}
-        if req.line in lines and req.quantity <= lines[req.line].quantity < held + req.quantity:
+        history = _line_history(s, order.id, req.line)
+        if history.held + req.quantity > line.quantity:
             raise Conflict("quantity_already_claimed", "该商品的可申请数量已用完（已有进行中的售后）。",
                            "Those units are already under another after-sales application.",
-                           held=held, bought=lines[req.line].quantity)
-        line = lines.get(req.line)
+                           held=history.held, bought=line.quantity)
+        if history.repairs != seen.repairs:        # a repair completed meanwhile: decide again
+            case = _case_for(order, req, refs, now, history.repairs)
+            decision = evaluate(case, book)
         app = Application(
             number="pending", order_id=order.id, line_no=req.line, customer_id=order.customer_id,
-            seller_id=order.seller_id, seller_type=order.seller.type,
-            category=line.category if line else "other", type=req.type.value, reason=req.reason.value,
-            quantity=req.quantity, description=req.description, status=Status.MANUAL_REVIEW.value,
-            outcome="", decision={}, free_pickup=False, created_by=actor.user_id, created_at=now,
-            updated_at=now, version=1,
+            seller_id=order.seller_id, seller_type=order.seller.type, category=line.category.value,
+            type=req.type.value, reason=req.reason.value, quantity=req.quantity, description=req.description,
+            created_by=actor.user_id, created_at=now, updated_at=now, version=1,
             facts={"condition": sorted(req.condition), "gifts_returned": req.gifts_returned,
                    "damage": sorted(req.damage), "proof_of_purchase": req.proof_of_purchase,
-                   "serial_matches": req.serial_matches, "sku": line.sku if line else "", "evidence": []})
-        s.add(app)
-        files = _attach_evidence(s, actor, app, req.evidence_ids)
-        refs = _evidence_refs(app, files)
-        decision = evaluate(_case_for(s, order, req, refs, now), book)
-        app.facts = {**app.facts, "evidence": list(refs)}
+                   "serial_matches": req.serial_matches, "sku": line.sku, "evidence": list(refs)})
         _apply_decision(app, decision)
+        _stamp_due(app, book, now)
+        s.add(app)
+        _attach_evidence(s, actor, app, req.evidence_ids)
         s.flush()
         app.number = f"AS{shanghai_date(now):%y%m%d}{app.id:07d}"
-        _stamp_due(app, book, now)
         _record(s, app, actor, "submit", None, now, note=req.description,
                 data={"rules": decision.rules, "outcome": decision.outcome.value})
         _notify(s, app, order.customer, "decided", now)
@@ -360,7 +372,8 @@ def transition_application(db: Database, actor: Actor, number: str, action: Acti
                 damage=frozenset(app.facts.get("damage", [])),
                 proof_of_purchase=bool(app.facts.get("proof_of_purchase", True)),
                 serial_matches=bool(app.facts.get("serial_matches", True)))
-            decision = evaluate(_case_for(s, order, req, refs, now), book)
+            history = _line_history(s, app.order_id, app.line_no)
+            decision = evaluate(_case_for(order, req, refs, now, history.repairs), book)
             _apply_decision(app, decision)
             data = {"rules": decision.rules, "outcome": decision.outcome.value, "evidence": [f.id for f in files]}
             event = "decided"

@@ -19,14 +19,17 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from kefu.adapters.db.base import make_engine, make_session_factory, writer
+from kefu.adapters.db.write_lock import WriterLock, sqlite_file
 
 
 class UnitOfWork:
     """A session and its transaction; rolled back on exit unless :meth:`commit` was called."""
 
-    def __init__(self, factory: sessionmaker[Session], *, readonly: bool = False) -> None:
+    def __init__(self, factory: sessionmaker[Session], *, readonly: bool = False,
+                 lock: WriterLock | None = None) -> None:
         self._factory = factory
         self.readonly = readonly
+        self._lock = lock
         self._session: Session | None = None
 
     @property
@@ -38,6 +41,8 @@ class UnitOfWork:
     def __enter__(self) -> Self:
         if self._session is not None:
             raise RuntimeError("a unit of work cannot be entered twice")
+        if self._lock is not None:
+            self._lock.acquire()
         self._session = self._factory()
         return self
 
@@ -52,6 +57,8 @@ class UnitOfWork:
                 session.rollback()
         finally:
             session.close()
+            if self._lock is not None:
+                self._lock.release()
 
     def commit(self) -> None:
         """Commit what was done so far; the session may go on in a new transaction."""
@@ -70,6 +77,9 @@ class Database:
         self.engine = engine
         self._writer: sessionmaker[Session] = make_session_factory(writer(engine))
         self._reader: sessionmaker[Session] = make_session_factory(engine)
+        # SQLite: writers queue on a lock instead of SQLite's sleeping busy handler.
+        file = sqlite_file(self.url)
+        self._write_lock = WriterLock(file) if file is not None else None
 
     @classmethod
     def from_url(cls, url: str, **engine_kwargs: Any) -> Database:
@@ -85,7 +95,7 @@ class Database:
 
     def uow(self) -> UnitOfWork:
         """A writing unit of work (SQLite: ``BEGIN IMMEDIATE``)."""
-        return UnitOfWork(self._writer)
+        return UnitOfWork(self._writer, lock=self._write_lock)
 
     def read(self) -> UnitOfWork:
         """A read-only unit of work on the plain engine; it cannot commit."""
@@ -93,3 +103,5 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._write_lock is not None:
+            self._write_lock.close()
