@@ -7,6 +7,7 @@ the CSRF token is refused with 403 and changes nothing.
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -147,3 +148,44 @@ def test_an_illegal_step_shows_the_chinese_message_not_a_500(client: TestClient,
                                                            "reason": "no_reason", "quantity": "99"})
     assert bad.status_code == 422
     assert "申请数量须在 1 到 2 之间" in bad.text
+
+
+def _png() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_evidence_uploaded_with_the_form_is_shown_only_to_who_may_see_it(
+        client: TestClient, numbers: dict[str, str]) -> None:
+    sign_in(client, "cust1")
+    token = csrf_of(client.get("/orders/O-SELF/lines/0/apply").text)
+    done = client.post("/orders/O-SELF/lines/0/apply", follow_redirects=False,
+                       data={"csrf_token": token, "type": "return", "reason": "quality", "quantity": "1",
+                             "condition": ["packaging_opened", "used"], "description": "开机黑屏"},
+                       files=[("evidence", ("photo.png", _png(), "image/png"))])
+    assert done.status_code == 303, done.text
+    page = client.get(done.headers["location"]).text
+    found = re.search(r'href="(/api/v1/evidence/\d+)"', page)
+    assert found, "no evidence thumbnail on the application page"
+    image = client.get(found.group(1))
+    assert image.status_code == 200 and image.headers["content-type"].startswith("image/png")
+
+    client.cookies.clear()
+    sign_in(client, "cust2")
+    assert client.get(found.group(1)).status_code == 404
+    assert client.get(done.headers["location"]).status_code == 404
+
+
+def test_a_fake_image_is_refused_on_the_page_with_its_reason(client: TestClient, numbers: dict[str, str]) -> None:
+    sign_in(client, "cust1")
+    token = csrf_of(client.get("/orders/O-SELF/lines/0/apply").text)
+    refused = client.post("/orders/O-SELF/lines/0/apply",
+                          data={"csrf_token": token, "type": "return", "reason": "quality", "quantity": "1"},
+                          files=[("evidence", ("photo.jpg", b"not a jpeg at all", "image/jpeg"))])
+    assert refused.status_code == 422
+    assert "只支持 JPEG、PNG、WebP、GIF 图片或 PDF 文件" in refused.text
+    assert numbers["self"] in client.get("/aftersales").text
+    assert client.get("/aftersales").text.count('data-testid="application-row"') == 2
