@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from kefu.adapters.db import catalog_repository as orders_repo
+from kefu.adapters.db.decision_facts import DecisionFacts, OrderParty, load_decision_facts
 from kefu.adapters.db.tables.aftersales import Application, ApplicationEvent, EvidenceFile, Refund
-from kefu.adapters.db.tables.catalog import Customer, Order
+from kefu.adapters.db.tables.catalog import Customer
 from kefu.domain.actors import Actor, Role
 from kefu.domain.aftersales.decision import Decision
 from kefu.domain.aftersales.lifecycle import (
@@ -86,14 +85,14 @@ class TransitionInput:
 # ── loading and permission ────────────────────────────────────────────────────────────────
 
 
-def _order_for(session: Session, actor: Actor, order_id: str) -> Order:
-    order = orders_repo.get_order(session, order_id)
-    if order is None or not _may_see_order(actor, order):
+def _order_for(session: Session, actor: Actor, order_id: str) -> DecisionFacts:
+    found = load_decision_facts(session, order_id)
+    if found is None or not _may_see_order(actor, found):
         raise NotFound("order_not_found", "订单不存在。", "Order not found.", order_id=order_id)
-    return order
+    return found
 
 
-def _may_see_order(actor: Actor, order: Order) -> bool:
+def _may_see_order(actor: Actor, order: DecisionFacts) -> bool:
     if actor.role is Role.CUSTOMER:
         return order.customer_id == actor.customer_id
     if actor.role is Role.SELLER:
@@ -156,9 +155,9 @@ def _line_history(session: Session, order_id: str, line_no: int) -> LineHistory:
     return LineHistory(held=held, repairs=repairs)
 
 
-def _case_for(order: Order, req: ApplicationRequest, evidence: tuple[str, ...], now: datetime,
+def _case_for(order: DecisionFacts, req: ApplicationRequest, evidence: tuple[str, ...], now: datetime,
               previous_repairs: int) -> Case:
-    facts = orders_repo.to_order_facts(order)
+    facts = order.order
     if not 0 <= req.line < len(facts.lines):
         raise InputError("line_out_of_range", f"订单没有第 {req.line} 行商品。",
                          f"The order has no line {req.line}.", line=req.line, lines=len(facts.lines))
@@ -174,7 +173,7 @@ def _case_for(order: Order, req: ApplicationRequest, evidence: tuple[str, ...], 
         raise InputError("invalid_input", f"未知的商品状况：{', '.join(sorted(unknown))}",
                          f"Unknown condition flags: {', '.join(sorted(unknown))}")
     return Case(
-        now=now, order=facts, customer_level=CustomerLevel(order.customer.level), id=order.id,
+        now=now, order=facts, customer_level=CustomerLevel(order.customer.level), id=facts.id,
         request=AftersalesRequest(
             type=req.type, reason=req.reason, line=req.line, quantity=req.quantity,
             condition=req.condition, gifts_returned=req.gifts_returned, damage=req.damage,
@@ -194,7 +193,7 @@ def preview_application(db: Database, actor: Actor, req: ApplicationRequest, boo
     _staff_only_facts(actor, req)
     with db.read() as uow:
         order = _order_for(uow.session, actor, req.order_id)
-        history = _line_history(uow.session, order.id, req.line)
+        history = _line_history(uow.session, req.order_id, req.line)
         evidence = tuple(f"evidence:{i}" for i in req.evidence_ids)
         return evaluate(_case_for(order, req, evidence, clock(), history.repairs), book)
 
@@ -247,7 +246,7 @@ def _stamp_due(app: Application, book: PolicyBook, now: datetime) -> None:
     app.due_at = due.at if due else None
 
 
-def _notify(session: Session, app: Application, customer: Customer, event: str, now: datetime,
+def _notify(session: Session, app: Application, customer: OrderParty, event: str, now: datetime,
             extra_zh: str = "", extra_en: str = "") -> None:
     zh_label, en_label = STATUS_LABELS[Status(app.status)]
     reasons = app.decision.get("reasons", []) if event == "decided" else []
@@ -278,14 +277,14 @@ def submit_application(db: Database, actor: Actor, req: ApplicationRequest, book
     refs = tuple(f"evidence:{i}" for i in dict.fromkeys(req.evidence_ids))
     with db.read() as ro:
         order = _order_for(ro.session, actor, req.order_id)
-        seen = _line_history(ro.session, order.id, req.line)
+        seen = _line_history(ro.session, req.order_id, req.line)
     case = _case_for(order, req, refs, now, seen.repairs)
     decision = evaluate(case, book)
     line = case.line
 
     with db.uow() as uow:
         s = uow.session
-        history = _line_history(s, order.id, req.line)
+        history = _line_history(s, req.order_id, req.line)
         if history.held + req.quantity > line.quantity:
             raise Conflict("quantity_already_claimed", "该商品的可申请数量已用完（已有进行中的售后）。",
                            "Those units are already under another after-sales application.",
@@ -294,8 +293,8 @@ def submit_application(db: Database, actor: Actor, req: ApplicationRequest, book
             case = _case_for(order, req, refs, now, history.repairs)
             decision = evaluate(case, book)
         app = Application(
-            number="pending", order_id=order.id, line_no=req.line, customer_id=order.customer_id,
-            seller_id=order.seller_id, seller_type=order.seller.type, category=line.category.value,
+            number="pending", order_id=req.order_id, line_no=req.line, customer_id=order.customer_id,
+            seller_id=order.seller_id, seller_type=order.seller_type, category=line.category.value,
             type=req.type.value, reason=req.reason.value, quantity=req.quantity, description=req.description,
             created_by=actor.user_id, created_at=now, updated_at=now, version=1,
             facts={"condition": sorted(req.condition), "gifts_returned": req.gifts_returned,
@@ -317,12 +316,12 @@ def submit_application(db: Database, actor: Actor, req: ApplicationRequest, book
 # ── transitions ───────────────────────────────────────────────────────────────────────────
 
 
-def _refund(session: Session, app: Application, order: Order, now: datetime) -> list[Refund]:
+def _refund(session: Session, app: Application, order: DecisionFacts, now: datetime) -> list[Refund]:
     """§7: refund to the original payment methods, split in proportion to what each paid."""
     amount = app.refund_amount or ZERO
-    payments = sorted(order.payments, key=lambda p: p.id)
-    shares = split_proportionally(amount, [Decimal(p.amount) for p in payments]) if payments else []
-    refunds = [Refund(application_id=app.id, order_id=order.id, method=p.method, amount=share,
+    payments = order.order.payments
+    shares = split_proportionally(amount, [p.amount for p in payments]) if payments else []
+    refunds = [Refund(application_id=app.id, order_id=app.order_id, method=p.method, amount=share,
                       status="succeeded", created_at=now)
                for p, share in zip(payments, shares, strict=True) if share > 0]
     for r in refunds:
@@ -457,8 +456,9 @@ def sweep_seller_reviews(db: Database, book: PolicyBook, clock: Clock, batch: in
             _stamp_due(app, book, now)
             _record(s, app, SYSTEM, Action.AUTO_APPROVE.value, before, now,
                     note="商家超时未审核，平台自动同意 / seller missed the review deadline")
-            customer = s.get(Customer, app.customer_id)
-            assert customer is not None
+            row = s.get(Customer, app.customer_id)
+            assert row is not None
+            customer = OrderParty(row.id, row.level, row.phone, row.email)
             _notify(s, app, customer, "auto_approved", now, "商家超时未处理，平台已代为同意。",
                     " The seller did not answer in time, so the platform approved it.")
             done += 1

@@ -10,17 +10,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from kefu.adapters.db.tables.catalog import Customer
 from kefu.adapters.db.tables.outbox import OutboxMessage
 from kefu.domain.clock import Clock
 from kefu.services.ports import OutgoingMessage, Sender
 from kefu.services.uow import Database
 
 MAX_ATTEMPTS = 8
+
+
+class Recipient(Protocol):
+    """A customer to write to (a Customer row or any record with these members)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def phone(self) -> str | None: ...
+
+    @property
+    def email(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +48,7 @@ class Notice:
     email: bool = True
 
 
-def queue_customer_messages(session: Session, customer: Customer, notice: Notice, now: datetime) -> None:
+def queue_customer_messages(session: Session, customer: Recipient, notice: Notice, now: datetime) -> None:
     """Write the in-app message, and SMS / email when the customer has a phone / address."""
     subject = notice.zh.split("。")[0][:60]
     rows = [("inapp", customer.id)]
