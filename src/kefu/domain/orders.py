@@ -248,18 +248,21 @@ class _Reader:
     def text(self, data: Mapping[str, object], key: str, field: str, *, required: bool = True,
              max_len: int = 200) -> str | None:
         value = data.get(key)
-        if self.absent(value):
+        if isinstance(value, str):
+            value = value.strip()
+            if value:
+                if len(value) > max_len:
+                    self.fail(field, f"{field} 超过 {max_len} 个字符",
+                              f"{field} is longer than {max_len} characters")
+                    return None
+                return value
+            value = None
+        if value is None:
             if required:
                 self.missing(field)
             return None
-        if not isinstance(value, str):
-            self.fail(field, f"{field} 应为文本", f"{field} must be text")
-            return None
-        value = value.strip()
-        if len(value) > max_len:
-            self.fail(field, f"{field} 超过 {max_len} 个字符", f"{field} is longer than {max_len} characters")
-            return None
-        return value
+        self.fail(field, f"{field} 应为文本", f"{field} must be text")
+        return None
 
     def identifier(self, data: Mapping[str, object], key: str, field: str, *,
                    max_len: int = 64) -> str | None:
