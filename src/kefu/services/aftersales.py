@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from kefu.adapters.db.decision_facts import DecisionFacts, OrderParty, load_decision_facts
@@ -198,18 +198,19 @@ def preview_application(db: Database, actor: Actor, req: ApplicationRequest, boo
         return evaluate(_case_for(order, req, evidence, clock(), history.repairs), book)
 
 
-def _attach_evidence(session: Session, actor: Actor, app: Application, ids: tuple[int, ...],
+def _attach_evidence(session: Session, actor: Actor, app_id: int, ids: tuple[int, ...],
                      purpose: str = "claim") -> list[EvidenceFile]:
+    """Attach the uploader's own, still unattached files (or files already on this application)."""
     if not ids:
         return []
     files = list(session.scalars(select(EvidenceFile).where(EvidenceFile.id.in_(ids))))
     if len(files) != len(set(ids)):
         raise NotFound("evidence_not_found", "凭证文件不存在。", "Evidence file not found.")
     for f in files:
-        if f.application_id not in (None, app.id) or (actor.user_id is not None and f.uploaded_by != actor.user_id):
+        if f.application_id not in (None, app_id) or (actor.user_id is not None and f.uploaded_by != actor.user_id):
             raise PermissionDenied("evidence_not_yours", "只能使用自己上传的凭证。",
                                    "You can only attach files you uploaded.", evidence_id=f.id)
-        f.application = app
+        f.application_id = app_id
         f.purpose = purpose
     return files
 
@@ -220,12 +221,16 @@ def _evidence_refs(app: Application, extra: list[EvidenceFile]) -> tuple[str, ..
     return tuple(dict.fromkeys(refs))
 
 
+_INSERT_EVENT = insert(cast(Table, ApplicationEvent.__table__))
+
+
 def _record(session: Session, app: Application, actor: Actor, action: str, before: str | None, now: datetime,
             note: str = "", data: dict[str, Any] | None = None) -> None:
-    session.add(ApplicationEvent(
-        application=app, at=now, actor_user_id=actor.user_id, actor_role=actor.role.value,
-        actor_name=actor.display_name, action=action, from_status=before, to_status=app.status,
-        note=note, data=data or {}))
+    """Append one history row (the table is append-only: nothing updates or deletes it)."""
+    session.execute(_INSERT_EVENT, {
+        "application_id": app.id, "at": now, "actor_user_id": actor.user_id, "actor_role": actor.role.value,
+        "actor_name": actor.display_name, "action": action, "from_status": before, "to_status": app.status,
+        "note": note, "data": data or {}})
 
 
 def _apply_decision(app: Application, decision: Decision) -> None:
@@ -260,14 +265,21 @@ def _notify(session: Session, app: Application, customer: OrderParty, event: str
     queue_customer_messages(session, customer, notice, now)
 
 
+_APPLICATIONS = cast(Table, Application.__table__)
+# prepared once: plain table statements skip the ORM's per-call value coercion and cache keys
+_INSERT_APPLICATION = insert(_APPLICATIONS).returning(_APPLICATIONS.c.id)
+_SET_NUMBER = (update(_APPLICATIONS).where(_APPLICATIONS.c.id == bindparam("app_id"))
+               .values(number=bindparam("number")))
+
+
 def submit_application(db: Database, actor: Actor, req: ApplicationRequest, book: PolicyBook,
                        clock: Clock) -> Application:
     """Submit an application and decide it at once (POLICY.md §3–§9), stamping its §7 clock.
 
-    The order is reference data, so it is loaded and the policy decided in a read transaction;
-    the write transaction then only re-checks this line's earlier applications (claimed units,
-    三包 repairs), inserts the application, its history row and the customer's messages, and
-    commits. The write lock is held for a few inserts, not for the whole decision.
+    The order is reference data, so its facts are read before the write transaction. The write
+    transaction reads this line's earlier applications (claimed units, 三包 repairs), decides,
+    and inserts the application, its history row and the customer's messages with plain
+    INSERTs, so the write lock is held for a handful of statements.
     """
     _staff_only_facts(actor, req)
     if actor.role is Role.SELLER:
@@ -277,9 +289,7 @@ def submit_application(db: Database, actor: Actor, req: ApplicationRequest, book
     refs = tuple(f"evidence:{i}" for i in dict.fromkeys(req.evidence_ids))
     with db.read() as ro:
         order = _order_for(ro.session, actor, req.order_id)
-        seen = _line_history(ro.session, req.order_id, req.line)
-    case = _case_for(order, req, refs, now, seen.repairs)
-    decision = evaluate(case, book)
+    case = _case_for(order, req, refs, now, 0)          # validates line, quantity and reason first
     line = case.line
 
     with db.uow() as uow:
@@ -289,23 +299,26 @@ def submit_application(db: Database, actor: Actor, req: ApplicationRequest, book
             raise Conflict("quantity_already_claimed", "该商品的可申请数量已用完（已有进行中的售后）。",
                            "Those units are already under another after-sales application.",
                            held=history.held, bought=line.quantity)
-        if history.repairs != seen.repairs:        # a repair completed meanwhile: decide again
+        if history.repairs:
             case = _case_for(order, req, refs, now, history.repairs)
-            decision = evaluate(case, book)
+        decision = evaluate(case, book)
         app = Application(
-            number="pending", order_id=req.order_id, line_no=req.line, customer_id=order.customer_id,
+            number="", order_id=req.order_id, line_no=req.line, customer_id=order.customer_id,
             seller_id=order.seller_id, seller_type=order.seller_type, category=line.category.value,
             type=req.type.value, reason=req.reason.value, quantity=req.quantity, description=req.description,
             created_by=actor.user_id, created_at=now, updated_at=now, version=1,
+            refunded_at=None, rating=None,
             facts={"condition": sorted(req.condition), "gifts_returned": req.gifts_returned,
                    "damage": sorted(req.damage), "proof_of_purchase": req.proof_of_purchase,
                    "serial_matches": req.serial_matches, "sku": line.sku, "evidence": list(refs)})
         _apply_decision(app, decision)
         _stamp_due(app, book, now)
-        s.add(app)
-        _attach_evidence(s, actor, app, req.evidence_ids)
-        s.flush()
+        values = {c.key: getattr(app, c.key) for c in _APPLICATIONS.columns if c.key != "id"}
+        app.id = s.execute(_INSERT_APPLICATION, values).scalar_one()
         app.number = f"AS{shanghai_date(now):%y%m%d}{app.id:07d}"
+        s.execute(_SET_NUMBER, {"app_id": app.id, "number": app.number})
+        if req.evidence_ids:
+            _attach_evidence(s, actor, app.id, req.evidence_ids)
         _record(s, app, actor, "submit", None, now, note=req.description,
                 data={"rules": decision.rules, "outcome": decision.outcome.value})
         _notify(s, app, order.customer, "decided", now)
@@ -357,7 +370,7 @@ def transition_application(db: Database, actor: Actor, number: str, action: Acti
         extra_zh = extra_en = ""
 
         if action is Action.ADD_EVIDENCE:
-            files = _attach_evidence(s, actor, app, details.evidence_ids)
+            files = _attach_evidence(s, actor, app.id, details.evidence_ids)
             if not files:
                 raise InputError("evidence_missing", "请上传凭证（照片或 PDF）。", "Upload a photo or a PDF.")
             if note:
@@ -391,7 +404,7 @@ def transition_application(db: Database, actor: Actor, number: str, action: Acti
             if action is Action.INSPECT:
                 app.inspection_passed = details.passed
                 app.inspection_notes = note
-                files = _attach_evidence(s, actor, app, details.evidence_ids, purpose="inspection")
+                files = _attach_evidence(s, actor, app.id, details.evidence_ids, purpose="inspection")
                 data = {"passed": details.passed, "photos": [f.id for f in files]}
             if action is Action.SHIP_REPLACEMENT:
                 _require(details.waybill, "waybill_required", "请填写发货运单号。", "The waybill number is missing.")

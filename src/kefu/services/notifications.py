@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from kefu.adapters.db.tables.outbox import OutboxMessage
@@ -48,19 +48,26 @@ class Notice:
     email: bool = True
 
 
+_INSERT_MESSAGE = insert(cast(Table, OutboxMessage.__table__))
+
+
 def queue_customer_messages(session: Session, customer: Recipient, notice: Notice, now: datetime) -> None:
-    """Write the in-app message, and SMS / email when the customer has a phone / address."""
+    """Write the in-app message, and SMS / email when the customer has a phone / address.
+
+    One multi-row INSERT in the caller's transaction, so the messages exist exactly when the
+    change they announce does.
+    """
     subject = notice.zh.split("。")[0][:60]
-    rows = [("inapp", customer.id)]
+    targets = [("inapp", customer.id)]
     if notice.sms and customer.phone:
-        rows.append(("sms", customer.phone))
+        targets.append(("sms", customer.phone))
     if notice.email and customer.email:
-        rows.append(("email", customer.email))
-    for channel, recipient in rows:
-        session.add(OutboxMessage(
-            created_at=now, channel=channel, event=notice.event, customer_id=customer.id,
-            recipient=recipient, subject=f"【kefu】{subject}", body=notice.zh, link=notice.link,
-            data={"en": notice.en}, status="pending", attempts=0, available_at=now, read=False))
+        targets.append(("email", customer.email))
+    session.execute(_INSERT_MESSAGE, [
+        {"created_at": now, "channel": channel, "event": notice.event, "customer_id": customer.id,
+         "recipient": recipient, "subject": f"【kefu】{subject}", "body": notice.zh, "link": notice.link,
+         "data": {"en": notice.en}, "status": "pending", "attempts": 0, "available_at": now, "read": False}
+        for channel, recipient in targets])
 
 
 def relay_outbox(db: Database, sender: Sender, clock: Clock, batch: int = 200) -> int:

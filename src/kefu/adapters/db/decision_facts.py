@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from kefu.adapters.db.tables.catalog import Customer, Delivery, Order, OrderGift, OrderLine, OrderPayment, Seller
@@ -39,28 +39,33 @@ class DecisionFacts:
     address: str
 
 
+_HEAD = (select(Order.id, Order.customer_id, Order.seller_id, Order.paid_at, Order.shipping_insurance, Order.address,
+                Seller.type, Customer.level, Customer.phone, Customer.email,
+                Delivery.carrier, Delivery.status, Delivery.signed_at, Delivery.arrived_at)
+         .join(Seller, Seller.id == Order.seller_id)
+         .join(Customer, Customer.id == Order.customer_id)
+         .outerjoin(Delivery, Delivery.order_id == Order.id)
+         .where(Order.id == bindparam("order_id")))
+_LINES = (select(OrderLine.line_no, OrderLine.sku, OrderLine.name, OrderLine.category, OrderLine.quantity,
+                 OrderLine.unit_price, OrderLine.paid_amount, OrderLine.warranty_days, OrderLine.services,
+                 OrderLine.price_protection_days, OrderLine.non_returnable_confirmed, OrderGift.name.label("gift"),
+                 OrderGift.value)
+          .outerjoin(OrderGift, OrderGift.line_id == OrderLine.id)
+          .where(OrderLine.order_id == bindparam("order_id")).order_by(OrderLine.line_no, OrderGift.id))
+_PAYMENTS = (select(OrderPayment.method, OrderPayment.amount).where(OrderPayment.order_id == bindparam("order_id"))
+             .order_by(OrderPayment.id))
+
+
 def load_decision_facts(session: Session, order_id: str) -> DecisionFacts | None:
     """The order's facts, its customer and seller, or None when there is no such order."""
-    head = session.execute(
-        select(Order.id, Order.customer_id, Order.seller_id, Order.paid_at, Order.shipping_insurance, Order.address,
-               Seller.type, Customer.level, Customer.phone, Customer.email,
-               Delivery.carrier, Delivery.status, Delivery.signed_at, Delivery.arrived_at)
-        .join(Seller, Seller.id == Order.seller_id)
-        .join(Customer, Customer.id == Order.customer_id)
-        .outerjoin(Delivery, Delivery.order_id == Order.id)
-        .where(Order.id == order_id)).one_or_none()
+    key = {"order_id": order_id}
+    head = session.execute(_HEAD, key).one_or_none()
     if head is None:
         return None
     seller_type = facts.SellerType(head.type)
     lines: dict[int, dict[str, object]] = {}
     gifts: dict[int, list[facts.Gift]] = {}
-    for row in session.execute(
-            select(OrderLine.line_no, OrderLine.sku, OrderLine.name, OrderLine.category, OrderLine.quantity,
-                   OrderLine.unit_price, OrderLine.paid_amount, OrderLine.warranty_days, OrderLine.services,
-                   OrderLine.price_protection_days, OrderLine.non_returnable_confirmed, OrderGift.name.label("gift"),
-                   OrderGift.value)
-            .outerjoin(OrderGift, OrderGift.line_id == OrderLine.id)
-            .where(OrderLine.order_id == order_id).order_by(OrderLine.line_no, OrderGift.id)):
+    for row in session.execute(_LINES, key):
         if row.line_no not in lines:
             lines[row.line_no] = dict(
                 category=facts.Category(row.category), quantity=row.quantity, paid_amount=Decimal(row.paid_amount),
@@ -70,9 +75,7 @@ def load_decision_facts(session: Session, order_id: str) -> DecisionFacts | None
             gifts[row.line_no] = []
         if row.gift is not None:
             gifts[row.line_no].append(facts.Gift(row.gift, Decimal(row.value)))
-    payments = tuple(facts.Payment(method, Decimal(amount)) for method, amount in session.execute(
-        select(OrderPayment.method, OrderPayment.amount).where(OrderPayment.order_id == order_id)
-        .order_by(OrderPayment.id)))
+    payments = tuple(facts.Payment(method, Decimal(amount)) for method, amount in session.execute(_PAYMENTS, key))
     if head.carrier is None:
         # not shipped yet: nothing was received, so the receipt time is unknown (POLICY.md T1)
         carrier = facts.Carrier.PLATFORM if seller_type is facts.SellerType.SELF_OPERATED else facts.Carrier.THIRD_PARTY
