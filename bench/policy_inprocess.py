@@ -72,7 +72,7 @@ def profile(label: str, fn, *args) -> None:
     pr = cProfile.Profile()
     pr.enable()
     fn(*args)
-    pr.disable()  # noqa: the rate of a profiled run is not reported
+    pr.disable()  # the rate of a profiled run is not reported
     out = io.StringIO()
     pstats.Stats(pr, stream=out).sort_stats("tottime").print_stats(18)
     print(f"--- cProfile, {label} (sorted by own time) ---")

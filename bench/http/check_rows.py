@@ -7,6 +7,7 @@ import sqlite3
 import sys
 
 db, ids_file = sys.argv[1:3]
-ok = [line.strip() for line in open(ids_file) if line.strip()]
+with open(ids_file) as fh:
+    ok = [line.strip() for line in fh if line.strip()]
 have = {r[0] for r in sqlite3.connect(db).execute("select order_id from aftersales_applications")}
 print(sum(1 for i in ok if i not in have))

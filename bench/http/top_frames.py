@@ -19,7 +19,9 @@ def main() -> None:
     total: Counter[str] = Counter()
     samples = 0
     for path in a.files:
-        for line in open(path, encoding="utf-8", errors="replace"):
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            lines = fh.readlines()
+        for line in lines:
             stack, _, count = line.rstrip("\n").rpartition(" ")
             if not stack:
                 continue

@@ -6,10 +6,11 @@ Create Date: 2026-11-23 06:12:07.840321
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-import kefu.adapters.db.base  # noqa: F401
+from alembic import op
 from sqlalchemy.dialects import postgresql
+
+import kefu.adapters.db.base
 
 revision = '0003_aftersales'
 down_revision = '0002_auth'
@@ -18,7 +19,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    
+
     op.create_table('outbox_messages',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('created_at', kefu.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
@@ -152,7 +153,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    
+
     with op.batch_alter_table('refunds', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_refunds_application_id'))
 
