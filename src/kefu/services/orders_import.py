@@ -58,6 +58,10 @@ from kefu.services.uow import Database
 
 DEFAULT_BATCH = 500
 IMPORTERS = frozenset({Role.ADMIN, Role.SYSTEM})
+#: Rows per multi-row INSERT … RETURNING. Each distinct row count is a distinct statement that
+#: the driver prepares and caches; small pages keep those cached statements small, so memory
+#: stays flat over a long import.
+RETURNING_PAGE = 100
 DEFAULT_MAX_ERRORS = 1000
 
 
@@ -300,7 +304,8 @@ def _insert_orders(session: Session, records: list[OrderRecord], hashes: dict[st
     # RETURNING the natural key as well lets the database send rows back in any order, which
     # keeps the statements multi-row on every dialect
     line_ids = {(row.order_id, row.line_no): row.id for row in session.execute(
-        insert(_table(OrderLine)).returning(OrderLine.id, OrderLine.order_id, OrderLine.line_no), line_rows)}
+        insert(_table(OrderLine)).returning(OrderLine.id, OrderLine.order_id, OrderLine.line_no)
+        .execution_options(insertmanyvalues_page_size=RETURNING_PAGE), line_rows)}
     gift_rows = [{"line_id": line_ids[(r.id, i)], "name": gift.name, "value": gift.value}
                  for r in records for i, line in enumerate(r.lines) for gift in line.gifts]
     if gift_rows:
@@ -314,7 +319,8 @@ def _insert_orders(session: Session, records: list[OrderRecord], hashes: dict[st
     shipped = [(r.id, r.delivery) for r in records if r.delivery is not None]
     if shipped:
         delivery_ids = {row.order_id: row.id for row in session.execute(
-            insert(_table(Delivery)).returning(Delivery.id, Delivery.order_id),
+            insert(_table(Delivery)).returning(Delivery.id, Delivery.order_id)
+            .execution_options(insertmanyvalues_page_size=RETURNING_PAGE),
             [{"order_id": order_id, **_delivery_values(delivery)} for order_id, delivery in shipped])}
         event_rows = [{"delivery_id": delivery_ids[order_id], "at": e.at, "location": e.location,
                        "description": e.description}
