@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from kefu.adapters.db.tables.aftersales import Application, EvidenceFile
-from kefu.adapters.db.tables.catalog import Delivery, Order, OrderLine, OrderPayment
+from kefu.adapters.db.tables.catalog import Delivery, Order, OrderLine, OrderPayment, TrackingEvent
 from kefu.adapters.policy_files import load_policy_book
 from kefu.adapters.storage.files import LocalFolderStorage
 from kefu.config import PROJECT_ROOT
@@ -51,6 +51,8 @@ def test_full_demo_on_sqlite(sqlite_db: Database, tmp_path: Path) -> None:
         first = s.scalar(select(func.min(Order.paid_at)))
         assert first is not None and first >= NOW - timedelta(days=61)
         assert s.scalar(select(func.count()).select_from(Delivery).where(Delivery.status == "lost"))
+        # tracking never reports the future
+        assert s.scalar(select(func.max(TrackingEvent.at))) <= NOW
 
 
 @pytest.mark.parametrize("scale", [0.1])

@@ -469,7 +469,8 @@ class _Builder:
                 delivery.signed_at = arrive
             order.status = "completed" if arrive < self.now - timedelta(days=15) else "delivered"
         for at, location, text in events:
-            delivery.events.append(TrackingEvent(at=at, location=location, description=text))
+            if at <= self.now:                        # a parcel still on its way has no future events
+                delivery.events.append(TrackingEvent(at=at, location=location, description=text))
 
     def random_items(self, seller: str) -> list[tuple[DemoProduct, int]]:
         rng = self.rng
