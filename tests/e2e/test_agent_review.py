@@ -64,7 +64,7 @@ def test_agent_reviews_a_manual_review_application_through_to_the_refund(
     expect(agent.get_by_test_id("decision-rules").locator('[data-rule="C1"]')).to_contain_text("转人工核实")
     expect(agent.get_by_test_id("order")).to_contain_text("138****1234")
     expect(agent.get_by_test_id("order")).not_to_contain_text("13800001234")
-    expect(agent.get_by_test_id("customer-level")).to_have_text("regular")
+    expect(agent.get_by_test_id("customer-level")).to_have_text("普通会员")
 
     # A rejection needs a reason: the service says so on the page, nothing changes.
     agent.get_by_test_id("form-reject").evaluate("f => f.noValidate = true")

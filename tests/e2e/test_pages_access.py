@@ -101,6 +101,7 @@ def test_the_admin_sees_the_rules_of_every_category(client: TestClient, numbers:
     assert page.status_code == 200
     assert page.text.count('data-testid="rule-row"') >= 20
     assert 'data-category="virtual"' in page.text
+    assert "虚拟商品" in page.text          # categories are named in Chinese, with their code
 
 
 @pytest.mark.parametrize("path", ["/orders", "/aftersales", "/inbox", "/desk", "/admin/rules"])

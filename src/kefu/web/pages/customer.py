@@ -23,7 +23,7 @@ from kefu.adapters.db.tables.aftersales import Application
 from kefu.adapters.db.tables.catalog import Order, TrackingEvent
 from kefu.domain.actors import Actor, Role
 from kefu.domain.aftersales.lifecycle import ACTION_LABELS, STATUS_LABELS, Status
-from kefu.domain.aftersales.model import CONDITION_FLAGS, Reason, RequestType
+from kefu.domain.aftersales.model import CONDITION_FLAGS, Category, Reason, RequestType
 from kefu.domain.errors import InputError, KefuError, NotFound
 from kefu.services import aftersales as svc
 from kefu.services import evidence as evidence_svc
@@ -75,7 +75,24 @@ REFUND_METHOD_LABELS: dict[str, tuple[str, str]] = {
     "card": ("银行卡", "Bank card"), "balance": ("余额", "Balance"), "wechat": ("微信支付", "WeChat Pay"),
     "alipay": ("支付宝", "Alipay"), "coupon": ("优惠券", "Coupon"), "gift_card": ("礼品卡", "Gift card"),
 }
+CATEGORY_LABELS: dict[str, tuple[str, str]] = {
+    "phone": ("手机", "Phones"), "camera": ("相机", "Cameras"), "laptop": ("笔记本电脑", "Laptops"),
+    "tablet": ("平板电脑", "Tablets"), "electronics": ("数码电子", "Electronics"),
+    "appliance": ("家用电器", "Appliances"),
+    "clothing": ("服装", "Clothing"), "shoes": ("鞋靴", "Shoes"), "bags": ("箱包", "Bags"),
+    "diaper": ("纸尿裤", "Diapers"), "baby": ("母婴用品", "Baby"), "toy": ("玩具", "Toys"), "home": ("家居", "Home"),
+    "furniture": ("家具", "Furniture"), "book": ("图书", "Books"), "periodical": ("报纸期刊", "Periodicals"),
+    "food": ("食品", "Food"), "fresh_food": ("生鲜", "Fresh food"), "health_supplement": ("保健品", "Supplements"),
+    "personal_care": ("个护", "Personal care"), "intimate_apparel": ("贴身衣物", "Intimate apparel"),
+    "cosmetics": ("化妆品", "Cosmetics"), "jewelry": ("珠宝首饰", "Jewelry"), "gold": ("黄金", "Gold"),
+    "watch": ("手表", "Watches"), "virtual": ("虚拟商品", "Virtual goods"), "software": ("软件", "Software"),
+    "custom_made": ("定制商品", "Custom-made"), "other": ("其他", "Other"),
+}
+LEVEL_LABELS: dict[str, tuple[str, str]] = {
+    "regular": ("普通会员", "Regular"), "plus": ("PLUS 会员", "PLUS"), "enterprise": ("企业客户", "Enterprise"),
+}
 assert set(CONDITION_LABELS) == set(CONDITION_FLAGS)
+assert set(CATEGORY_LABELS) == {c.value for c in Category}
 
 
 def _label(table: dict[str, tuple[str, str]], code: str | None) -> str:
@@ -97,6 +114,8 @@ def labels() -> dict[str, Any]:
         "method_label": lambda c: _label(REFUND_METHOD_LABELS, c),
         "status_label": lambda c: _label({s.value: v for s, v in STATUS_LABELS.items()}, c),
         "action_label": lambda c: _label({a.value: v for a, v in ACTION_LABELS.items()}, c),
+        "category_label": lambda c: _label(CATEGORY_LABELS, c),
+        "level_label": lambda c: _label(LEVEL_LABELS, c),
         "mask_phone": mask_phone,
     }
 
