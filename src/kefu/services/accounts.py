@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -211,8 +212,43 @@ def issue_api_token(db: Database, actor: Actor, name: str, *, clock: Clock = sys
     return token
 
 
+#: a resolved API token is trusted this long in-process before the database is asked again: a
+#: disabled user or a deleted token stops working within this time in every app process
+TOKEN_CACHE_TTL = timedelta(seconds=30)
+_TOKEN_CACHE_MAX = 10_000
+_token_cache: dict[tuple[str, str], tuple[datetime, Actor]] = {}
+_token_cache_lock = threading.Lock()
+
+
+def forget_cached_tokens() -> None:
+    """Drop every cached token (after disabling users or deleting tokens in this process)."""
+    with _token_cache_lock:
+        _token_cache.clear()
+
+
 def actor_for_token(db: Database, token: str, *, clock: Clock = system_clock) -> Actor | None:
-    """The person behind a bearer token, or None; notes when the token was last used."""
+    """The person behind a bearer token, or None; notes when the token was last used.
+
+    API clients send the same token on every request, so a found token is kept in-process for
+    TOKEN_CACHE_TTL: the hot path then costs no database round trip. Unknown tokens are never
+    cached (nothing to gain, and a flood of random tokens must not grow memory).
+    """
+    now = clock()
+    key = (db.url, hash_secret(token))
+    with _token_cache_lock:
+        hit = _token_cache.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    actor = _lookup_token(db, token, now)
+    if actor is not None:
+        with _token_cache_lock:
+            if len(_token_cache) >= _TOKEN_CACHE_MAX:
+                _token_cache.pop(next(iter(_token_cache)))
+            _token_cache[key] = (now + TOKEN_CACHE_TTL, actor)
+    return actor
+
+
+def _lookup_token(db: Database, token: str, now: datetime) -> Actor | None:
     with db.read() as ro:
         found = ro.session.execute(
             select(User, ApiToken.id, ApiToken.last_used_at)
@@ -225,7 +261,6 @@ def actor_for_token(db: Database, token: str, *, clock: Clock = system_clock) ->
         if not user.is_active:
             return None
         actor = _actor_of(user)
-    now = clock()
     if last_used_at is None or now - last_used_at >= TOKEN_TOUCH_INTERVAL:
         with db.uow() as uow:
             uow.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
