@@ -226,6 +226,13 @@ def forget_cached_tokens() -> None:
         _token_cache.clear()
 
 
+def cached_actor_for_token(db: Database, token: str, *, clock: Clock = system_clock) -> Actor | None:
+    """The actor of a token resolved within TOKEN_CACHE_TTL, from memory only (never blocks)."""
+    with _token_cache_lock:
+        hit = _token_cache.get((db.url, hash_secret(token)))
+    return hit[1] if hit is not None and hit[0] > clock() else None
+
+
 def actor_for_token(db: Database, token: str, *, clock: Clock = system_clock) -> Actor | None:
     """The person behind a bearer token, or None; notes when the token was last used.
 
@@ -233,12 +240,11 @@ def actor_for_token(db: Database, token: str, *, clock: Clock = system_clock) ->
     TOKEN_CACHE_TTL: the hot path then costs no database round trip. Unknown tokens are never
     cached (nothing to gain, and a flood of random tokens must not grow memory).
     """
+    cached = cached_actor_for_token(db, token, clock=clock)
+    if cached is not None:
+        return cached
     now = clock()
     key = (db.url, hash_secret(token))
-    with _token_cache_lock:
-        hit = _token_cache.get(key)
-    if hit is not None and hit[0] > now:
-        return hit[1]
     actor = _lookup_token(db, token, now)
     if actor is not None:
         with _token_cache_lock:

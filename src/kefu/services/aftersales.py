@@ -140,10 +140,12 @@ class LineHistory:
     repairs: int
 
 
+_LINE_APPLICATIONS = (select(Application.type, Application.status, Application.quantity)
+                      .where(Application.order_id == bindparam("order_id"), Application.line_no == bindparam("line")))
+
+
 def _line_history(session: Session, order_id: str, line_no: int) -> LineHistory:
-    rows = session.execute(
-        select(Application.type, Application.status, Application.quantity).where(
-            Application.order_id == order_id, Application.line_no == line_no))
+    rows = session.connection().execute(_LINE_APPLICATIONS, {"order_id": order_id, "line": line_no})
     held = repairs = 0
     for rtype, status, qty in rows:
         if status in (Status.REJECTED.value, Status.CANCELLED.value):
@@ -227,7 +229,7 @@ _INSERT_EVENT = insert(cast(Table, ApplicationEvent.__table__))
 def _record(session: Session, app: Application, actor: Actor, action: str, before: str | None, now: datetime,
             note: str = "", data: dict[str, Any] | None = None) -> None:
     """Append one history row (the table is append-only: nothing updates or deletes it)."""
-    session.execute(_INSERT_EVENT, {
+    session.connection().execute(_INSERT_EVENT, {
         "application_id": app.id, "at": now, "actor_user_id": actor.user_id, "actor_role": actor.role.value,
         "actor_name": actor.display_name, "action": action, "from_status": before, "to_status": app.status,
         "note": note, "data": data or {}})
@@ -314,9 +316,10 @@ def submit_application(db: Database, actor: Actor, req: ApplicationRequest, book
         _apply_decision(app, decision)
         _stamp_due(app, book, now)
         values = {c.key: getattr(app, c.key) for c in _APPLICATIONS.columns if c.key != "id"}
-        app.id = s.execute(_INSERT_APPLICATION, values).scalar_one()
+        conn = s.connection()
+        app.id = conn.execute(_INSERT_APPLICATION, values).scalar_one()
         app.number = f"AS{shanghai_date(now):%y%m%d}{app.id:07d}"
-        s.execute(_SET_NUMBER, {"app_id": app.id, "number": app.number})
+        conn.execute(_SET_NUMBER, {"app_id": app.id, "number": app.number})
         if req.evidence_ids:
             _attach_evidence(s, actor, app.id, req.evidence_ids)
         _record(s, app, actor, "submit", None, now, note=req.description,

@@ -63,7 +63,7 @@ def queue_customer_messages(session: Session, customer: Recipient, notice: Notic
         targets.append(("sms", customer.phone))
     if notice.email and customer.email:
         targets.append(("email", customer.email))
-    session.execute(_INSERT_MESSAGE, [
+    session.connection().execute(_INSERT_MESSAGE, [
         {"created_at": now, "channel": channel, "event": notice.event, "customer_id": customer.id,
          "recipient": recipient, "subject": f"【kefu】{subject}", "body": notice.zh, "link": notice.link,
          "data": {"en": notice.en}, "status": "pending", "attempts": 0, "available_at": now, "read": False}

@@ -12,6 +12,7 @@ Readers use a plain ``BEGIN`` and run beside a writer under WAL.
 
 from __future__ import annotations
 
+import functools
 from types import TracebackType
 from typing import Any, Self
 
@@ -85,7 +86,7 @@ class Database:
     def from_url(cls, url: str, **engine_kwargs: Any) -> Database:
         return cls(make_engine(url, **engine_kwargs))
 
-    @property
+    @functools.cached_property
     def url(self) -> str:
         return self.engine.url.render_as_string(hide_password=False)
 

@@ -2,7 +2,7 @@
 
     @router.post("/things", responses=error_responses(401, 403))
     def add_thing(body: NewThing, actor: Actor = Depends(require_roles(Role.AGENT, Role.ADMIN)),
-                  db: Database = Depends(get_db)) -> ThingOut: ...
+                  db: Database = Depends(db_dep)) -> ThingOut: ...
 
     @router.post("/things/{id}/cancel", dependencies=[Depends(csrf_protect)])   # a page form
     def cancel_page(id: str, actor: Actor = Depends(page_actor)) -> Response: ...
@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from fastapi import Request
@@ -47,6 +47,16 @@ def get_db(request: Request) -> Database:
 def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+# FastAPI runs a plain ``def`` dependency in the thread pool, a hop that costs more than these
+# attribute reads; routes depend on the ``async`` twins, other code calls the functions above.
+async def db_dep(request: Request) -> Database:
+    return get_db(request)
+
+
+async def settings_dep(request: Request) -> Settings:
+    return get_settings(request)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,33 +96,47 @@ def resolved_actor(request: Request) -> Actor | None:
     return resolve_auth(request).actor
 
 
-def optional_actor(request: Request) -> Actor | None:
+async def optional_actor(request: Request) -> Actor | None:
     """The actor, or None for an anonymous request."""
-    return resolve_auth(request).actor
+    return (await _auth(request)).actor
 
 
 _NOT_SIGNED_IN = ("not_authenticated", "请先登录。", "Please sign in first.")
 
 
-def current_actor(request: Request) -> Actor:
+async def _auth(request: Request) -> Auth:
+    """:func:`resolve_auth` without a thread hop when the answer is already known in memory."""
+    cached: Auth | None = getattr(request.state, "kefu_auth", None)
+    if cached is not None:
+        return cached
+    token = bearer_token(request)
+    if token is not None:
+        actor = accounts.cached_actor_for_token(get_db(request), token)
+        if actor is not None:
+            request.state.kefu_auth = auth = Auth(actor=actor)
+            return auth
+    return await run_in_threadpool(resolve_auth, request)
+
+
+async def current_actor(request: Request) -> Actor:
     """The actor, or ``401 not_authenticated``."""
-    actor = resolve_auth(request).actor
+    actor = (await _auth(request)).actor
     if actor is None:
         raise NotAuthenticated(*_NOT_SIGNED_IN)
     return actor
 
 
-def page_actor(request: Request) -> Actor:
+async def page_actor(request: Request) -> Actor:
     """For pages: the signed-in actor; a GET without one is redirected to ``/login?next=…``."""
-    return current_actor(request)
+    return await current_actor(request)
 
 
-def require_roles(*roles: Role | str) -> Callable[[Request], Actor]:
+def require_roles(*roles: Role | str) -> Callable[[Request], Awaitable[Actor]]:
     """A dependency admitting only actors with one of ``roles`` (401 if anonymous, 403 otherwise)."""
     allowed = frozenset(Role(r) for r in roles)
 
-    def dependency(request: Request) -> Actor:
-        actor = current_actor(request)
+    async def dependency(request: Request) -> Actor:
+        actor = await current_actor(request)
         if actor.role not in allowed:
             names = ", ".join(sorted(allowed))
             raise PermissionDenied("forbidden", "当前账号无权进行此操作。",

@@ -61,6 +61,11 @@ def get_runtime(request: Request) -> Runtime:
     return runtime_of(request.app)
 
 
+async def runtime_dep(request: Request) -> Runtime:
+    """The dependency form of :func:`get_runtime` (async: no thread-pool hop)."""
+    return runtime_of(request.app)
+
+
 def run_background_once(db: Database, runtime: Runtime) -> tuple[int, int]:
     """One round of the periodic work: deliver the outbox, approve overdue seller reviews."""
     sent = relay_outbox(db, runtime.sender, runtime.clock)

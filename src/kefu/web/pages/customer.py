@@ -29,7 +29,7 @@ from kefu.services import aftersales as svc
 from kefu.services import evidence as evidence_svc
 from kefu.services import notifications
 from kefu.services.uow import Database
-from kefu.web.deps import csrf_protect, get_db, require_roles
+from kefu.web.deps import csrf_protect, db_dep, get_db, require_roles
 from kefu.web.i18n import pick_lang
 from kefu.web.runtime import get_runtime
 from kefu.web.templating import render
@@ -161,7 +161,7 @@ def _customer_order(db: Database, actor: Actor, order_id: str) -> Order:
 
 
 @router.get("/orders")
-def my_orders(request: Request, actor: Actor = Depends(customer_only), db: Database = Depends(get_db)) -> Response:
+def my_orders(request: Request, actor: Actor = Depends(customer_only), db: Database = Depends(db_dep)) -> Response:
     with db.read() as uow:
         orders = orders_repo.list_orders(uow.session, customer_id=actor.customer_id, limit=50)
     return page(request, "customer/orders.html", {"orders": orders, "latest": _latest_events(db, orders)})
@@ -169,7 +169,7 @@ def my_orders(request: Request, actor: Actor = Depends(customer_only), db: Datab
 
 @router.get("/orders/{order_id}")
 def order_detail(request: Request, order_id: str, actor: Actor = Depends(customer_only),
-                 db: Database = Depends(get_db)) -> Response:
+                 db: Database = Depends(db_dep)) -> Response:
     order = _customer_order(db, actor, order_id)
     return page(request, "customer/order.html", {"order": order})
 
@@ -299,7 +299,7 @@ def _submit(request: Request, actor: Actor, req: svc.ApplicationRequest) -> Appl
 
 @router.get("/aftersales")
 def my_applications(request: Request, actor: Actor = Depends(customer_only),
-                    db: Database = Depends(get_db)) -> Response:
+                    db: Database = Depends(db_dep)) -> Response:
     apps = svc.list_customer_applications(db, actor)
     return page(request, "customer/applications.html", {"apps": apps})
 
@@ -322,7 +322,7 @@ def application_page(request: Request, number: str, actor: Actor = Depends(custo
 
 
 @router.get("/inbox")
-def inbox(request: Request, actor: Actor = Depends(customer_only), db: Database = Depends(get_db)) -> Response:
+def inbox(request: Request, actor: Actor = Depends(customer_only), db: Database = Depends(db_dep)) -> Response:
     assert actor.customer_id is not None
     items = notifications.list_inbox(db, actor.customer_id)
     unread = sum(1 for i in items if not i.read)

@@ -20,7 +20,7 @@ from kefu.domain.aftersales.lifecycle import Action
 from kefu.domain.errors import InputError, KefuError, NotFound
 from kefu.services import aftersales as svc
 from kefu.services.uow import Database
-from kefu.web.deps import csrf_protect, get_db, page_actor, require_roles
+from kefu.web.deps import csrf_protect, db_dep, get_db, page_actor, require_roles
 from kefu.web.i18n import SHANGHAI
 from kefu.web.pages.customer import application_context, page, store_upload, uploaded_files
 from kefu.web.runtime import get_runtime
@@ -33,7 +33,7 @@ PAGE_ACTIONS = frozenset(a for a in Action if a is not Action.AUTO_APPROVE)
 
 
 @router.get("/desk")
-def queue(request: Request, actor: Actor = Depends(handler_only), db: Database = Depends(get_db)) -> Response:
+def queue(request: Request, actor: Actor = Depends(handler_only), db: Database = Depends(db_dep)) -> Response:
     apps = svc.list_review_queue(db, actor, limit=100)
     return page(request, "desk/queue.html", {"apps": apps, "now": get_runtime(request).clock()})
 

@@ -29,9 +29,9 @@ from kefu.services import evidence as evidence_svc
 from kefu.services.case_format import CaseIn, DecisionOut, parse_case
 from kefu.services.notifications import list_inbox
 from kefu.services.uow import Database
-from kefu.web.deps import current_actor, get_db, require_roles
+from kefu.web.deps import current_actor, db_dep, require_roles
 from kefu.web.errors import error_responses
-from kefu.web.runtime import Runtime, get_runtime
+from kefu.web.runtime import Runtime, runtime_dep
 
 router = APIRouter(tags=["aftersales"])
 
@@ -179,7 +179,7 @@ def _decision_response(decision: Decision, case_id: str = "") -> Response:
     openapi_extra={"requestBody": {"required": True, "content": {
         "application/json": {"schema": CaseIn.model_json_schema(ref_template="#/components/schemas/{model}")}}}},
 )
-async def evaluate_case(request: Request, runtime: Runtime = Depends(get_runtime)) -> Response:
+async def evaluate_case(request: Request, runtime: Runtime = Depends(runtime_dep)) -> Response:
     """The conformance case format of shared/cases/aftersales/README.md; ``expect`` is ignored."""
     case = parse_case(await request.body())
     from kefu.domain.aftersales.policy import evaluate
@@ -188,23 +188,23 @@ async def evaluate_case(request: Request, runtime: Runtime = Depends(get_runtime
 
 
 @router.post("/aftersales/applications/preview", response_model=DecisionOut, responses=error_responses(401, 404))
-def preview(body: ApplicationIn, actor: Actor = Depends(current_actor), db: Database = Depends(get_db),
-            runtime: Runtime = Depends(get_runtime)) -> Response:
+def preview(body: ApplicationIn, actor: Actor = Depends(current_actor), db: Database = Depends(db_dep),
+            runtime: Runtime = Depends(runtime_dep)) -> Response:
     """The decision this request would get now, for the live form (writes nothing)."""
     return _decision_response(svc.preview_application(db, actor, body.command(), runtime.book, runtime.clock))
 
 
 @router.post("/aftersales/applications", status_code=201, response_model=ApplicationOut,
              responses=error_responses(401, 403, 404, 409))
-def submit(body: ApplicationIn, actor: Actor = Depends(current_actor), db: Database = Depends(get_db),
-           runtime: Runtime = Depends(get_runtime)) -> ApplicationOut:
+def submit(body: ApplicationIn, actor: Actor = Depends(current_actor), db: Database = Depends(db_dep),
+           runtime: Runtime = Depends(runtime_dep)) -> ApplicationOut:
     """Submit an application; the policy decision comes back at once with its rules."""
     app = svc.submit_application(db, actor, body.command(), runtime.book, runtime.clock)
     return application_out(app, actor)
 
 
 @router.get("/aftersales/applications", response_model=list[ApplicationOut], responses=error_responses(401, 403))
-def list_applications(actor: Actor = Depends(current_actor), db: Database = Depends(get_db),
+def list_applications(actor: Actor = Depends(current_actor), db: Database = Depends(db_dep),
                       queue: bool = Query(False, description="staff: the review queue ordered by due time"),
                       status: list[Status] | None = Query(None), customer_id: str | None = None,
                       limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0)) -> list[ApplicationOut]:
@@ -219,7 +219,7 @@ def list_applications(actor: Actor = Depends(current_actor), db: Database = Depe
 
 @router.get("/aftersales/applications/{number}", response_model=ApplicationOut, responses=error_responses(401, 404))
 def get_application(number: str, actor: Actor = Depends(current_actor),
-                    db: Database = Depends(get_db)) -> ApplicationOut:
+                    db: Database = Depends(db_dep)) -> ApplicationOut:
     """One application with its history, evidence and refunds."""
     return application_out(svc.get_application(db, actor, number), actor, detail=True)
 
@@ -227,8 +227,8 @@ def get_application(number: str, actor: Actor = Depends(current_actor),
 @router.post("/aftersales/applications/{number}/{action}", response_model=ApplicationOut,
              responses=error_responses(401, 403, 404, 409))
 def transition(number: str, action: Action, body: TransitionIn | None = None,
-               actor: Actor = Depends(current_actor), db: Database = Depends(get_db),
-               runtime: Runtime = Depends(get_runtime)) -> ApplicationOut:
+               actor: Actor = Depends(current_actor), db: Database = Depends(db_dep),
+               runtime: Runtime = Depends(runtime_dep)) -> ApplicationOut:
     """Take one lifecycle step: approve, reject, schedule_pickup, ship_back, collect, receive,
     inspect, refund, ship_replacement, return_repaired, complete, rate, cancel, add_evidence."""
     if action is Action.AUTO_APPROVE:
@@ -248,8 +248,8 @@ def raise_not_allowed() -> None:
 
 
 @router.post("/aftersales/sweep", responses=error_responses(401, 403))
-def sweep(actor: Actor = Depends(require_roles(Role.ADMIN)), db: Database = Depends(get_db),
-          runtime: Runtime = Depends(get_runtime)) -> dict[str, int]:
+def sweep(actor: Actor = Depends(require_roles(Role.ADMIN)), db: Database = Depends(db_dep),
+          runtime: Runtime = Depends(runtime_dep)) -> dict[str, int]:
     """Run the seller-review sweep now (it also runs by itself in the background)."""
     return {"approved": svc.sweep_seller_reviews(db, runtime.book, runtime.clock)}
 
@@ -257,7 +257,7 @@ def sweep(actor: Actor = Depends(require_roles(Role.ADMIN)), db: Database = Depe
 @router.post("/evidence", status_code=201, response_model=EvidenceOut, tags=["evidence"],
              responses=error_responses(401, 413))
 async def upload(request: Request, file: UploadFile = File(...), actor: Actor = Depends(current_actor),
-                 db: Database = Depends(get_db), runtime: Runtime = Depends(get_runtime)) -> EvidenceOut:
+                 db: Database = Depends(db_dep), runtime: Runtime = Depends(runtime_dep)) -> EvidenceOut:
     """Upload one photo (JPEG, PNG, WebP, GIF) or PDF; attach it by id when applying."""
     limit = runtime.settings.max_upload_bytes
     data = await file.read(limit + 1)
@@ -270,15 +270,15 @@ async def upload(request: Request, file: UploadFile = File(...), actor: Actor = 
 
 @router.get("/evidence/{evidence_id}", tags=["evidence"], responses=error_responses(401, 404),
             response_class=Response)
-def download(evidence_id: int, actor: Actor = Depends(current_actor), db: Database = Depends(get_db),
-             runtime: Runtime = Depends(get_runtime)) -> Response:
+def download(evidence_id: int, actor: Actor = Depends(current_actor), db: Database = Depends(db_dep),
+             runtime: Runtime = Depends(runtime_dep)) -> Response:
     row, data = evidence_svc.read_evidence(db, runtime.storage, actor, evidence_id)
     return Response(data, media_type=row.content_type,
                     headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"})
 
 
 @router.get("/inbox", response_model=list[InboxOut], tags=["notifications"], responses=error_responses(401, 403))
-def inbox(actor: Actor = Depends(require_roles(Role.CUSTOMER)), db: Database = Depends(get_db)) -> list[InboxOut]:
+def inbox(actor: Actor = Depends(require_roles(Role.CUSTOMER)), db: Database = Depends(db_dep)) -> list[InboxOut]:
     """The customer's in-app messages, newest first."""
     assert actor.customer_id is not None
     return [InboxOut(id=i.id, at=i.at, event=i.event, zh=i.zh, en=i.en, link=i.link, read=i.read)

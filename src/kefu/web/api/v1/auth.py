@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from kefu.domain.actors import Actor, Role
 from kefu.services import accounts
 from kefu.services.uow import Database
-from kefu.web.deps import current_actor, get_db
+from kefu.web.deps import current_actor, db_dep
 from kefu.web.errors import error_responses
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -42,7 +42,7 @@ class TokenOut(BaseModel):
 
 @router.post("/token", response_model=TokenOut, status_code=201, responses=error_responses(401),
              summary="Issue a bearer token 获取 API 令牌")
-async def issue_token(body: TokenRequest, db: Database = Depends(get_db)) -> TokenOut:
+async def issue_token(body: TokenRequest, db: Database = Depends(db_dep)) -> TokenOut:
     # argon2 is deliberately slow: keep it off the event loop.
     actor = await run_in_threadpool(accounts.authenticate, db, body.username, body.password)
     token = await run_in_threadpool(accounts.issue_api_token, db, actor, body.name)

@@ -22,7 +22,7 @@ from kefu.domain.orders import SourceRecord, masked_address
 from kefu.services import orders as svc
 from kefu.services.orders_import import ImportReport, import_orders
 from kefu.services.uow import Database
-from kefu.web.deps import current_actor, get_db, require_roles
+from kefu.web.deps import current_actor, db_dep, require_roles
 from kefu.web.errors import error_responses
 from kefu.web.runtime import Runtime, get_runtime
 
@@ -212,7 +212,7 @@ def _detail(order: Order, actor: Actor) -> OrderOut:
              summary="Import orders (idempotent on order id)")
 def import_orders_api(body: OrdersImportIn, request: Request,
                       actor: Actor = Depends(require_roles(Role.ADMIN)),
-                      db: Database = Depends(get_db)) -> ImportReportOut:
+                      db: Database = Depends(db_dep)) -> ImportReportOut:
     """New orders are created, changed ones updated in place, identical ones left untouched.
 
     A bad record is reported with its row and reasons; the others still land.
@@ -224,7 +224,7 @@ def import_orders_api(body: OrdersImportIn, request: Request,
 
 @router.get("", response_model=OrderPageOut, responses=error_responses(401, 403),
             summary="Orders the caller may see, newest first")
-def list_orders_api(actor: Actor = Depends(current_actor), db: Database = Depends(get_db),
+def list_orders_api(actor: Actor = Depends(current_actor), db: Database = Depends(db_dep),
                     customer_id: str | None = Query(None, max_length=32,
                                                     description="agents and admins: one customer's orders"),
                     limit: int = Query(20, ge=1, le=200), offset: int = Query(0, ge=0)) -> OrderPageOut:
@@ -237,5 +237,5 @@ def list_orders_api(actor: Actor = Depends(current_actor), db: Database = Depend
 @router.get("/{order_id}", response_model=OrderOut, responses=error_responses(401, 404),
             summary="One order with lines, gifts, payments and delivery")
 def get_order_api(order_id: str, actor: Actor = Depends(current_actor),
-                  db: Database = Depends(get_db)) -> OrderOut:
+                  db: Database = Depends(db_dep)) -> OrderOut:
     return _detail(svc.get_order(db, actor, order_id), actor)
