@@ -102,6 +102,27 @@ def test_customer_messages_are_written_with_the_change_and_relayed(seeded: Datab
     assert len(inbox) == 1 and "已同意" in inbox[0].zh and inbox[0].link == f"/aftersales/{app.number}"
 
 
+def test_a_relay_that_dies_mid_batch_leaves_messages_to_be_sent_again(seeded: Database, clock: FixedClock) -> None:
+    make_order(seeded, "O1")
+    submit(seeded, clock, "O1")
+
+    class Dies:
+        def send(self, message) -> None:
+            raise SystemExit("the relay process is killed")
+
+    with pytest.raises(SystemExit):
+        relay_outbox(seeded, Dies(), clock)
+    with seeded.read() as uow:
+        assert {r.status for r in uow.session.scalars(select(OutboxMessage))} == {"sending"}
+    sender = MemorySender()
+    assert relay_outbox(seeded, sender, clock) == 0            # still leased to the dead relay
+    clock.advance(minutes=3)
+    assert relay_outbox(seeded, sender, clock) == 3
+    with seeded.read() as uow:
+        rows = uow.session.scalars(select(OutboxMessage)).all()
+    assert {r.status for r in rows} == {"sent"} and all(r.attempts == 2 for r in rows)
+
+
 def test_plus_customer_is_refunded_at_pickup(seeded: Database, clock: FixedClock) -> None:
     make_order(seeded, "O2", customer="C2", payments=(("card", "1000.00"),))
     me = customer_actor("C2", 102)

@@ -70,39 +70,64 @@ def queue_customer_messages(session: Session, customer: Recipient, notice: Notic
         for channel, recipient in targets])
 
 
-def relay_outbox(db: Database, sender: Sender, clock: Clock, batch: int = 200) -> int:
-    """Deliver up to ``batch`` pending messages; returns how many were sent.
+#: how long a claimed message is reserved for the relay that claimed it; if that relay dies
+#: before recording the outcome, another one sends it again after this (at-least-once delivery)
+CLAIM_LEASE = timedelta(minutes=2)
 
-    Safe to run in several processes at once: on PostgreSQL rows are claimed with
-    ``FOR UPDATE SKIP LOCKED``; on SQLite the writing transaction is exclusive. A failing
-    message is retried with exponential back-off and marked ``failed`` after MAX_ATTEMPTS.
+
+def relay_outbox(db: Database, sender: Sender, clock: Clock, batch: int = 200) -> int:
+    """Deliver up to ``batch`` due messages; returns how many were sent.
+
+    Three steps, so no transaction is open while a message travels (an SMTP server may take
+    seconds; on SQLite an open write transaction would stop every other write meanwhile):
+
+    1. claim: in a short transaction, take due ``pending`` rows (and ``sending`` rows whose
+       lease ran out) and lease them by moving ``available_at`` forward — on PostgreSQL with
+       ``FOR UPDATE SKIP LOCKED``, so several relays share the work without overlap;
+    2. send each one through the sender port, outside any transaction;
+    3. record: in a second short transaction, mark them ``sent``, or schedule a retry with
+       exponential back-off (``failed`` after MAX_ATTEMPTS).
     """
-    sent = 0
     with db.uow() as uow:
         now = clock()
-        query = (select(OutboxMessage).where(OutboxMessage.status == "pending",
-                                             OutboxMessage.available_at <= now)
-                 .order_by(OutboxMessage.id).limit(batch))
+        query = (select(OutboxMessage)
+                 .where(OutboxMessage.status.in_(("pending", "sending")), OutboxMessage.available_at <= now)
+                 .order_by(OutboxMessage.available_at, OutboxMessage.id).limit(batch))
         if not db.is_sqlite:
             query = query.with_for_update(skip_locked=True)
+        claimed = []
         for row in uow.session.scalars(query):
-            message = OutgoingMessage(row.id, row.channel, row.recipient, row.subject, row.body, row.event)
-            try:
-                sender.send(message)
-            except Exception as exc:  # any sender failure is retried later, never lost
-                row.attempts += 1
-                row.last_error = f"{type(exc).__name__}: {exc}"[:1000]
-                if row.attempts >= MAX_ATTEMPTS:
-                    row.status = "failed"
-                else:
-                    row.available_at = now + timedelta(seconds=2 ** row.attempts * 15)
-                continue
-            row.status = "sent"
-            row.sent_at = now
+            row.status = "sending"
+            row.available_at = now + CLAIM_LEASE
             row.attempts += 1
-            sent += 1
+            claimed.append((OutgoingMessage(row.id, row.channel, row.recipient, row.subject, row.body, row.event),
+                            row.attempts))
         uow.commit()
-    return sent
+    if not claimed:
+        return 0
+
+    delivered: list[int] = []
+    failures: list[tuple[int, int, str]] = []
+    for message, attempts in claimed:
+        try:
+            sender.send(message)
+        except Exception as exc:  # any sender failure is retried later, never lost
+            failures.append((message.id, attempts, f"{type(exc).__name__}: {exc}"[:1000]))
+        else:
+            delivered.append(message.id)
+
+    with db.uow() as uow:
+        done = clock()
+        if delivered:
+            uow.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(delivered))
+                                .values(status="sent", sent_at=done))
+        for message_id, attempts, error in failures:
+            retry = attempts < MAX_ATTEMPTS
+            uow.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(
+                status="pending" if retry else "failed", last_error=error,
+                available_at=done + timedelta(seconds=2 ** attempts * 15) if retry else done))
+        uow.commit()
+    return len(delivered)
 
 
 @dataclass(frozen=True, slots=True)

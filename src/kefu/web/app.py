@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     async def lifespan(app_: FastAPI) -> AsyncIterator[None]:
         # On the embedded default the app itself relays the outbox and runs the sweeps; with a
         # separate worker (KEFU_BACKGROUND_JOBS=false) it leaves them to the worker.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.thread_pool_size
         task = None
         if settings.background_jobs:
             from kefu.web.runtime import background_loop, runtime_of

@@ -27,6 +27,7 @@ from kefu.services.ports import Sender, Storage
 from kefu.services.uow import Database
 
 log = logging.getLogger("kefu.runtime")
+RELAY_BATCH = 500
 
 
 @dataclass
@@ -68,7 +69,11 @@ async def runtime_dep(request: Request) -> Runtime:
 
 def run_background_once(db: Database, runtime: Runtime) -> tuple[int, int]:
     """One round of the periodic work: deliver the outbox, approve overdue seller reviews."""
-    sent = relay_outbox(db, runtime.sender, runtime.clock)
+    sent = total = relay_outbox(db, runtime.sender, runtime.clock, batch=RELAY_BATCH)
+    while sent == RELAY_BATCH and total < RELAY_BATCH * 20:     # drain a backlog, a bounded amount per round
+        sent = relay_outbox(db, runtime.sender, runtime.clock, batch=RELAY_BATCH)
+        total += sent
+    sent = total
     approved = sweep_seller_reviews(db, runtime.book, runtime.clock)
     return sent, approved
 

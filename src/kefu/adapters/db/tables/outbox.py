@@ -30,7 +30,7 @@ class OutboxMessage(Base):
     body: Mapped[str] = mapped_column(Text)
     link: Mapped[str | None] = mapped_column(String(200))
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    status: Mapped[str] = mapped_column(String(8), default="pending")   # pending | sent | failed
+    status: Mapped[str] = mapped_column(String(8), default="pending")   # pending | sending | sent | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     available_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
