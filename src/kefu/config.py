@@ -37,9 +37,10 @@ class Settings(BaseSettings):
     #: the app relays the outbox and runs the sweeps itself (embedded default); turn off when a
     #: separate worker does it
     background_jobs: bool = True
-    #: threads per app process for blocking work (database calls); more threads than cores only
-    #: adds GIL hand-offs, and SQLite takes one writer at a time anyway
-    thread_pool_size: int = 8
+    #: threads per app process for blocking request work (database calls). Few is faster: more
+    #: threads than cores only add GIL hand-offs, and SQLite takes one writer at a time anyway
+    #: (measured with bench/http/run.sh on 2 cores: 2 threads ~340 submissions/s, 8 threads ~254)
+    thread_pool_size: int = 2
     background_interval_s: float = 2.0
 
     @model_validator(mode="after")

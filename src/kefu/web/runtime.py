@@ -12,8 +12,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from fastapi import Request
-from starlette.concurrency import run_in_threadpool
 
 from kefu.adapters.notify.senders import ChannelRouter, LogFileSender, SmtpSender
 from kefu.adapters.policy_files import load_policy_book
@@ -79,10 +80,15 @@ def run_background_once(db: Database, runtime: Runtime) -> tuple[int, int]:
 
 
 async def background_loop(db: Database, runtime: Runtime, every_s: float = 2.0) -> None:
-    """Run :func:`run_background_once` every ``every_s`` seconds until cancelled."""
+    """Run :func:`run_background_once` every ``every_s`` seconds until cancelled.
+
+    It runs in a thread of its own (its own limiter), so a slow mail server never takes a
+    thread that requests need.
+    """
+    own_thread = anyio.CapacityLimiter(1)
     while True:
         try:
-            await run_in_threadpool(run_background_once, db, runtime)
+            await anyio.to_thread.run_sync(run_background_once, db, runtime, limiter=own_thread)
         except Exception:  # keep the loop alive; the next round retries what failed
             log.exception("background round failed")
         await asyncio.sleep(every_s)
