@@ -24,6 +24,7 @@ from sqlalchemy import text
 import kefu
 from kefu.config import Settings, get_settings
 from kefu.services.uow import Database
+from kefu.web.body_limit import BodyLimitMiddleware
 from kefu.web.errors import ErrorResponse, install_error_handlers
 from kefu.web.i18n import LocaleMiddleware
 from kefu.web.idempotency import IDEMPOTENCY_OPENAPI, WRITE_METHODS, IdempotencyMiddleware
@@ -80,6 +81,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware, prefix=API_PREFIX,
                        max_body_bytes=settings.max_upload_bytes + 1024 * 1024)
+    # the form overhead around the largest file a route accepts
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_upload_bytes + 256 * 1024)
     app.add_middleware(LocaleMiddleware, default=settings.default_locale,
                        secure_cookie=settings.env == "production")
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
