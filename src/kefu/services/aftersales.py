@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from kefu.adapters.db.decision_facts import DecisionFacts, OrderParty, load_decision_facts
@@ -85,8 +85,8 @@ class TransitionInput:
 # ── loading and permission ────────────────────────────────────────────────────────────────
 
 
-def _order_for(session: Session, actor: Actor, order_id: str) -> DecisionFacts:
-    found = load_decision_facts(session, order_id)
+def _order_for(conn: Connection, actor: Actor, order_id: str) -> DecisionFacts:
+    found = load_decision_facts(conn, order_id)
     if found is None or not _may_see_order(actor, found):
         raise NotFound("order_not_found", "订单不存在。", "Order not found.", order_id=order_id)
     return found
@@ -144,8 +144,8 @@ _LINE_APPLICATIONS = (select(Application.type, Application.status, Application.q
                       .where(Application.order_id == bindparam("order_id"), Application.line_no == bindparam("line")))
 
 
-def _line_history(session: Session, order_id: str, line_no: int) -> LineHistory:
-    rows = session.connection().execute(_LINE_APPLICATIONS, {"order_id": order_id, "line": line_no})
+def _line_history(conn: Connection, order_id: str, line_no: int) -> LineHistory:
+    rows = conn.execute(_LINE_APPLICATIONS, {"order_id": order_id, "line": line_no})
     held = repairs = 0
     for rtype, status, qty in rows:
         if status in (Status.REJECTED.value, Status.CANCELLED.value):
@@ -194,31 +194,38 @@ def preview_application(db: Database, actor: Actor, req: ApplicationRequest, boo
     """A dry run of :func:`submit_application`: the decision the customer would get now."""
     _staff_only_facts(actor, req)
     with db.read() as uow:
-        order = _order_for(uow.session, actor, req.order_id)
-        history = _line_history(uow.session, req.order_id, req.line)
+        order = _order_for(uow.session.connection(), actor, req.order_id)
+        history = _line_history(uow.session.connection(), req.order_id, req.line)
         evidence = tuple(f"evidence:{i}" for i in req.evidence_ids)
         return evaluate(_case_for(order, req, evidence, clock(), history.repairs), book)
 
 
-def _attach_evidence(session: Session, actor: Actor, app_id: int, ids: tuple[int, ...],
-                     purpose: str = "claim") -> list[EvidenceFile]:
+_EVIDENCE_OWNERS = (select(EvidenceFile.id, EvidenceFile.application_id, EvidenceFile.uploaded_by)
+                    .where(EvidenceFile.id.in_(bindparam("ids", expanding=True))))
+_ATTACH_EVIDENCE = (update(cast(Table, EvidenceFile.__table__))
+                    .where(EvidenceFile.__table__.c.id.in_(bindparam("ids", expanding=True)))
+                    .values(application_id=bindparam("app_id"), purpose=bindparam("purpose")))
+
+
+def _attach_evidence(conn: Connection, actor: Actor, app_id: int, ids: tuple[int, ...],
+                     purpose: str = "claim") -> list[int]:
     """Attach the uploader's own, still unattached files (or files already on this application)."""
-    if not ids:
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
         return []
-    files = list(session.scalars(select(EvidenceFile).where(EvidenceFile.id.in_(ids))))
-    if len(files) != len(set(ids)):
+    rows = conn.execute(_EVIDENCE_OWNERS, {"ids": wanted}).all()
+    if len(rows) != len(wanted):
         raise NotFound("evidence_not_found", "凭证文件不存在。", "Evidence file not found.")
-    for f in files:
-        if f.application_id not in (None, app_id) or (actor.user_id is not None and f.uploaded_by != actor.user_id):
+    for evidence_id, attached_to, uploaded_by in rows:
+        if attached_to not in (None, app_id) or (actor.user_id is not None and uploaded_by != actor.user_id):
             raise PermissionDenied("evidence_not_yours", "只能使用自己上传的凭证。",
-                                   "You can only attach files you uploaded.", evidence_id=f.id)
-        f.application_id = app_id
-        f.purpose = purpose
-    return files
+                                   "You can only attach files you uploaded.", evidence_id=evidence_id)
+    conn.execute(_ATTACH_EVIDENCE, {"ids": wanted, "app_id": app_id, "purpose": purpose})
+    return wanted
 
 
-def _evidence_refs(app: Application, extra: list[EvidenceFile]) -> tuple[str, ...]:
-    refs = [f"evidence:{f.id}" for f in extra]
+def _evidence_refs(app: Application, extra: list[int]) -> tuple[str, ...]:
+    refs = [f"evidence:{i}" for i in extra]
     refs += [str(x) for x in (app.facts or {}).get("evidence", [])]
     return tuple(dict.fromkeys(refs))
 
@@ -226,10 +233,10 @@ def _evidence_refs(app: Application, extra: list[EvidenceFile]) -> tuple[str, ..
 _INSERT_EVENT = insert(cast(Table, ApplicationEvent.__table__))
 
 
-def _record(session: Session, app: Application, actor: Actor, action: str, before: str | None, now: datetime,
+def _record(conn: Connection, app: Application, actor: Actor, action: str, before: str | None, now: datetime,
             note: str = "", data: dict[str, Any] | None = None) -> None:
     """Append one history row (the table is append-only: nothing updates or deletes it)."""
-    session.connection().execute(_INSERT_EVENT, {
+    conn.execute(_INSERT_EVENT, {
         "application_id": app.id, "at": now, "actor_user_id": actor.user_id, "actor_role": actor.role.value,
         "actor_name": actor.display_name, "action": action, "from_status": before, "to_status": app.status,
         "note": note, "data": data or {}})
@@ -253,7 +260,7 @@ def _stamp_due(app: Application, book: PolicyBook, now: datetime) -> None:
     app.due_at = due.at if due else None
 
 
-def _notify(session: Session, app: Application, customer: OrderParty, event: str, now: datetime,
+def _notify(conn: Connection, app: Application, customer: OrderParty, event: str, now: datetime,
             extra_zh: str = "", extra_en: str = "") -> None:
     zh_label, en_label = STATUS_LABELS[Status(app.status)]
     reasons = app.decision.get("reasons", []) if event == "decided" else []
@@ -264,7 +271,7 @@ def _notify(session: Session, app: Application, customer: OrderParty, event: str
         zh=f"您的售后申请 {app.number} {zh_label}。{why_zh}{extra_zh}",
         en=f"Your after-sales application {app.number}: {en_label}. {why_en}{extra_en}".strip(),
         link=f"/aftersales/{app.number}")
-    queue_customer_messages(session, customer, notice, now)
+    queue_customer_messages(conn, customer, notice, now)
 
 
 _APPLICATIONS = cast(Table, Application.__table__)
@@ -289,14 +296,13 @@ def submit_application(db: Database, actor: Actor, req: ApplicationRequest, book
                                "Sellers cannot apply on a customer's behalf.")
     now = clock()
     refs = tuple(f"evidence:{i}" for i in dict.fromkeys(req.evidence_ids))
-    with db.read() as ro:
-        order = _order_for(ro.session, actor, req.order_id)
+    with db.read_connection() as conn:
+        order = _order_for(conn, actor, req.order_id)
     case = _case_for(order, req, refs, now, 0)          # validates line, quantity and reason first
     line = case.line
 
-    with db.uow() as uow:
-        s = uow.session
-        history = _line_history(s, req.order_id, req.line)
+    with db.write_connection() as conn:
+        history = _line_history(conn, req.order_id, req.line)
         if history.held + req.quantity > line.quantity:
             raise Conflict("quantity_already_claimed", "该商品的可申请数量已用完（已有进行中的售后）。",
                            "Those units are already under another after-sales application.",
@@ -316,17 +322,15 @@ def submit_application(db: Database, actor: Actor, req: ApplicationRequest, book
         _apply_decision(app, decision)
         _stamp_due(app, book, now)
         values = {c.key: getattr(app, c.key) for c in _APPLICATIONS.columns if c.key != "id"}
-        conn = s.connection()
         app.id = conn.execute(_INSERT_APPLICATION, values).scalar_one()
         app.number = f"AS{shanghai_date(now):%y%m%d}{app.id:07d}"
         conn.execute(_SET_NUMBER, {"app_id": app.id, "number": app.number})
         if req.evidence_ids:
-            _attach_evidence(s, actor, app.id, req.evidence_ids)
-        _record(s, app, actor, "submit", None, now, note=req.description,
+            _attach_evidence(conn, actor, app.id, req.evidence_ids)
+        _record(conn, app, actor, "submit", None, now, note=req.description,
                 data={"rules": decision.rules, "outcome": decision.outcome.value})
-        _notify(s, app, order.customer, "decided", now)
-        uow.commit()
-        return app
+        _notify(conn, app, order.customer, "decided", now)
+    return app
 
 
 # ── transitions ───────────────────────────────────────────────────────────────────────────
@@ -367,13 +371,13 @@ def transition_application(db: Database, actor: Actor, number: str, action: Acti
         target = next_status(action, state, actor.role, actor_customer=actor.customer_id,
                              actor_seller=actor.seller_id, passed=details.passed)
         before = app.status
-        order = _order_for(s, Actor(None, Role.SYSTEM), app.order_id)
+        order = _order_for(s.connection(), Actor(None, Role.SYSTEM), app.order_id)
         data: dict[str, Any] = {}
         note = details.note
         extra_zh = extra_en = ""
 
         if action is Action.ADD_EVIDENCE:
-            files = _attach_evidence(s, actor, app.id, details.evidence_ids)
+            files = _attach_evidence(s.connection(), actor, app.id, details.evidence_ids)
             if not files:
                 raise InputError("evidence_missing", "请上传凭证（照片或 PDF）。", "Upload a photo or a PDF.")
             if note:
@@ -387,10 +391,10 @@ def transition_application(db: Database, actor: Actor, number: str, action: Acti
                 damage=frozenset(app.facts.get("damage", [])),
                 proof_of_purchase=bool(app.facts.get("proof_of_purchase", True)),
                 serial_matches=bool(app.facts.get("serial_matches", True)))
-            history = _line_history(s, app.order_id, app.line_no)
+            history = _line_history(s.connection(), app.order_id, app.line_no)
             decision = evaluate(_case_for(order, req, refs, now, history.repairs), book)
             _apply_decision(app, decision)
-            data = {"rules": decision.rules, "outcome": decision.outcome.value, "evidence": [f.id for f in files]}
+            data = {"rules": decision.rules, "outcome": decision.outcome.value, "evidence": files}
             event = "decided"
         else:
             if action is Action.REJECT:
@@ -407,8 +411,8 @@ def transition_application(db: Database, actor: Actor, number: str, action: Acti
             if action is Action.INSPECT:
                 app.inspection_passed = details.passed
                 app.inspection_notes = note
-                files = _attach_evidence(s, actor, app.id, details.evidence_ids, purpose="inspection")
-                data = {"passed": details.passed, "photos": [f.id for f in files]}
+                files = _attach_evidence(s.connection(), actor, app.id, details.evidence_ids, purpose="inspection")
+                data = {"passed": details.passed, "photos": files}
             if action is Action.SHIP_REPLACEMENT:
                 _require(details.waybill, "waybill_required", "请填写发货运单号。", "The waybill number is missing.")
                 app.replacement_waybill = details.waybill
@@ -439,9 +443,9 @@ def transition_application(db: Database, actor: Actor, number: str, action: Acti
         app.updated_at = now
         app.version += 1
         _stamp_due(app, book, now)
-        _record(s, app, actor, action.value, before, now, note=note, data=data)
+        _record(s.connection(), app, actor, action.value, before, now, note=note, data=data)
         if action is not Action.RATE:
-            _notify(s, app, order.customer, event, now, extra_zh, extra_en)
+            _notify(s.connection(), app, order.customer, event, now, extra_zh, extra_en)
         uow.commit()
         return app
 
@@ -470,12 +474,12 @@ def sweep_seller_reviews(db: Database, book: PolicyBook, clock: Clock, batch: in
             app.updated_at = now
             app.version += 1
             _stamp_due(app, book, now)
-            _record(s, app, SYSTEM, Action.AUTO_APPROVE.value, before, now,
+            _record(s.connection(), app, SYSTEM, Action.AUTO_APPROVE.value, before, now,
                     note="商家超时未审核，平台自动同意 / seller missed the review deadline")
             row = s.get(Customer, app.customer_id)
             assert row is not None
             customer = OrderParty(row.id, row.level, row.phone, row.email)
-            _notify(s, app, customer, "auto_approved", now, "商家超时未处理，平台已代为同意。",
+            _notify(s.connection(), app, customer, "auto_approved", now, "商家超时未处理，平台已代为同意。",
                     " The seller did not answer in time, so the platform approved it.")
             done += 1
         uow.commit()

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, cast
 
-from sqlalchemy import Table, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Table, insert, select, update
 
 from kefu.adapters.db.tables.outbox import OutboxMessage
 from kefu.domain.clock import Clock
@@ -51,7 +50,7 @@ class Notice:
 _INSERT_MESSAGE = insert(cast(Table, OutboxMessage.__table__))
 
 
-def queue_customer_messages(session: Session, customer: Recipient, notice: Notice, now: datetime) -> None:
+def queue_customer_messages(conn: Connection, customer: Recipient, notice: Notice, now: datetime) -> None:
     """Write the in-app message, and SMS / email when the customer has a phone / address.
 
     One multi-row INSERT in the caller's transaction, so the messages exist exactly when the
@@ -63,7 +62,7 @@ def queue_customer_messages(session: Session, customer: Recipient, notice: Notic
         targets.append(("sms", customer.phone))
     if notice.email and customer.email:
         targets.append(("email", customer.email))
-    session.connection().execute(_INSERT_MESSAGE, [
+    conn.execute(_INSERT_MESSAGE, [
         {"created_at": now, "channel": channel, "event": notice.event, "customer_id": customer.id,
          "recipient": recipient, "subject": f"【kefu】{subject}", "body": notice.zh, "link": notice.link,
          "data": {"en": notice.en}, "status": "pending", "attempts": 0, "available_at": now, "read": False}

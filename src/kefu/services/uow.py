@@ -13,10 +13,12 @@ Readers use a plain ``BEGIN`` and run beside a writer under WAL.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from kefu.adapters.db.base import make_engine, make_session_factory, writer
@@ -76,7 +78,8 @@ class Database:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._writer: sessionmaker[Session] = make_session_factory(writer(engine))
+        self._writer_engine = writer(engine)
+        self._writer: sessionmaker[Session] = make_session_factory(self._writer_engine)
         self._reader: sessionmaker[Session] = make_session_factory(engine)
         # SQLite: writers queue on a lock instead of SQLite's sleeping busy handler.
         file = sqlite_file(self.url)
@@ -101,6 +104,25 @@ class Database:
     def read(self) -> UnitOfWork:
         """A read-only unit of work on the plain engine; it cannot commit."""
         return UnitOfWork(self._reader, readonly=True)
+
+    @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """A plain connection for Core reads on a hot path (no ORM session to set up)."""
+        with self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """One write transaction on a plain connection: committed when the block ends normally,
+        rolled back on an error. The Core twin of :meth:`uow` for hot paths that need no ORM."""
+        if self._write_lock is not None:
+            self._write_lock.acquire()
+        try:
+            with self._writer_engine.begin() as conn:
+                yield conn
+        finally:
+            if self._write_lock is not None:
+                self._write_lock.release()
 
     def dispose(self) -> None:
         self.engine.dispose()
