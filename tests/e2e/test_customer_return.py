@@ -111,5 +111,9 @@ def test_customer_applies_for_a_no_reason_return_and_sees_it_approved_with_its_r
     # The decision message is in the inbox, and the page speaks English on request.
     page.get_by_test_id("nav-inbox").click()
     expect(page.get_by_test_id("inbox-item").first).to_contain_text("售后申请")
+    page.reload()                                   # looking at the inbox does not mark it read
+    expect(page.get_by_test_id("unread-count")).to_be_visible()
+    page.get_by_test_id("mark-read").click()
+    expect(page.get_by_test_id("mark-read")).to_have_count(0)
     page.get_by_test_id("lang-en").click()
     expect(page.get_by_test_id("nav-orders")).to_have_text("My orders")

@@ -326,8 +326,14 @@ def inbox(request: Request, actor: Actor = Depends(customer_only), db: Database 
     assert actor.customer_id is not None
     items = notifications.list_inbox(db, actor.customer_id)
     unread = sum(1 for i in items if not i.read)
-    if unread:
-        notifications.mark_inbox_read(db, actor.customer_id)
-    return page(request, "customer/inbox.html", {"items": items})
+    return page(request, "customer/inbox.html", {"items": items, "unread": unread})
+
+
+@router.post("/inbox/read", dependencies=[Depends(csrf_protect)])
+def mark_inbox_read(actor: Actor = Depends(customer_only), db: Database = Depends(db_dep)) -> Response:
+    """All of the customer's messages read (a POST: opening the inbox changes nothing)."""
+    assert actor.customer_id is not None
+    notifications.mark_inbox_read(db, actor.customer_id)
+    return RedirectResponse("/inbox", status_code=303)
 
 
