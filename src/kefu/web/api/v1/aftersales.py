@@ -197,10 +197,12 @@ def preview(body: ApplicationIn, actor: Actor = Depends(current_actor), db: Data
 @router.post("/aftersales/applications", status_code=201, response_model=ApplicationOut,
              responses=error_responses(401, 403, 404, 409))
 def submit(body: ApplicationIn, actor: Actor = Depends(current_actor), db: Database = Depends(db_dep),
-           runtime: Runtime = Depends(runtime_dep)) -> ApplicationOut:
+           runtime: Runtime = Depends(runtime_dep)) -> Response:
     """Submit an application; the policy decision comes back at once with its rules."""
     app = svc.submit_application(db, actor, body.command(), runtime.book, runtime.clock)
-    return application_out(app, actor)
+    # the model is built here, so it is serialised once rather than validated again by FastAPI
+    return Response(application_out(app, actor).model_dump_json(), status_code=201,
+                    media_type="application/json")
 
 
 @router.get("/aftersales/applications", response_model=list[ApplicationOut], responses=error_responses(401, 403))
