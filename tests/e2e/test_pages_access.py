@@ -190,3 +190,35 @@ def test_a_fake_image_is_refused_on_the_page_with_its_reason(client: TestClient,
     assert "只支持 JPEG、PNG、WebP、GIF 图片或 PDF 文件" in refused.text
     assert numbers["self"] in client.get("/aftersales").text
     assert client.get("/aftersales").text.count('data-testid="application-row"') == 2
+
+
+def test_the_desk_queue_costs_the_same_queries_for_3_or_30_applications(
+        client: TestClient, numbers: dict[str, str], db: Database, settings: Settings) -> None:
+    """DESIGN.md convention 8: list pages assert their query counts, so N+1 cannot creep in."""
+    from sqlalchemy import event
+
+    sign_in(client, "agent")
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    def queries_for_desk() -> int:
+        statements.clear()
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            assert client.get("/desk").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return len(statements)
+
+    few = queries_for_desk()
+    book = load_policy_book(settings.policy_dir)
+    for i in range(27):
+        make_order(db, f"O-MORE-{i}", customer="C1", seller="SELF")
+        svc.submit_application(db, customer_actor("C1"), svc.ApplicationRequest(
+            order_id=f"O-MORE-{i}", line=0, type=RequestType.RETURN, reason=Reason.NO_REASON), book, lambda: NOW)
+    many = queries_for_desk()
+    page = client.get("/desk").text
+    assert page.count('href="/desk/aftersales/') >= 30
+    assert many == few, f"{few} queries for 3 applications, {many} for 30"
