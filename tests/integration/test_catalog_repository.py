@@ -13,6 +13,7 @@ from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError, InvalidRequestError
 
 from kefu.adapters.db import catalog_repository as repo
+from kefu.adapters.db.decision_facts import load_decision_facts
 from kefu.adapters.db.tables.catalog import Customer, Order, OrderLine, Product, Seller
 from kefu.domain.aftersales.model import (
     Carrier,
@@ -127,12 +128,11 @@ def test_list_orders_newest_first_paginated_and_scoped(db: Database) -> None:
 
 def test_order_maps_to_the_policy_engines_facts(db: Database) -> None:
     load(db, order())
-    with db.read() as uow:
-        loaded = repo.get_order(uow.session, "O202405010001")
-        assert loaded is not None
-        facts = repo.to_order_facts(loaded)
-        level = repo.customer_level(loaded)
-    assert level is CustomerLevel.PLUS
+    with db.read_connection() as conn:
+        found = load_decision_facts(conn, "O202405010001")
+    assert found is not None
+    facts = found.order
+    assert CustomerLevel(found.customer.level) is CustomerLevel.PLUS
     assert facts == OrderFacts(
         id="O202405010001",
         seller=SellerType.SELF_OPERATED,
@@ -157,10 +157,10 @@ def test_order_maps_to_the_policy_engines_facts(db: Database) -> None:
 def test_an_unshipped_third_party_order_has_no_receipt_time(db: Database) -> None:
     load(db, order("O2", status="paid", delivery=None,
                    seller={"id": "S9", "name": "优衣库官方旗舰店", "type": "third_party"}))
-    with db.read() as uow:
-        loaded = repo.get_order(uow.session, "O2")
-        assert loaded is not None
-        facts = repo.to_order_facts(loaded)
+    with db.read_connection() as conn:
+        found = load_decision_facts(conn, "O2")
+    assert found is not None
+    facts = found.order
     assert facts.seller is SellerType.THIRD_PARTY
     assert facts.delivery == Delivery(carrier=Carrier.THIRD_PARTY, status=DeliveryStatus.IN_TRANSIT)
     assert facts.delivery.receipt_time() is None

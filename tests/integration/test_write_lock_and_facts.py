@@ -1,13 +1,13 @@
-"""The SQLite writer lock (threads and processes) and the Core facts loader's agreement with the ORM."""
+"""The SQLite writer lock (threads and processes) and the facts loader behind every decision."""
 
 from __future__ import annotations
 
 import multiprocessing
 import threading
 import time
+from decimal import Decimal
 from pathlib import Path
 
-from kefu.adapters.db import catalog_repository as orders_repo
 from kefu.adapters.db.decision_facts import load_decision_facts
 from kefu.adapters.db.write_lock import WriterLock, sqlite_file
 from kefu.services.uow import Database
@@ -71,15 +71,20 @@ def test_sqlite_file_of_a_url() -> None:
     assert sqlite_file("postgresql+psycopg://u@h/db") is None
 
 
-def test_core_facts_agree_with_the_orm_mapping(db: Database) -> None:
+def test_decision_facts_of_orders_as_the_factories_make_them(db: Database) -> None:
     seed_parties(db)
     make_order(db, "F1", gifts=(("杯", "30.00"), ("袋", "5.00")), services=("extended_warranty_1y",))
     make_order(db, "F2", seller="S3P", carrier="third_party", payments=(("wechat", "1000.00"),))
     make_order(db, "F3", status="lost")
-    for order_id in ("F1", "F2", "F3"):
-        with db.read() as uow:
-            orm = orders_repo.to_order_facts(orders_repo.get_order(uow.session, order_id))
-            core = load_decision_facts(uow.session.connection(), order_id)
-        assert core is not None and core.order == orm
     with db.read_connection() as conn:
+        f1, f2, f3 = (load_decision_facts(conn, i) for i in ("F1", "F2", "F3"))
         assert load_decision_facts(conn, "NOPE") is None
+    assert f1 is not None and f2 is not None and f3 is not None
+    line = f1.order.lines[0]
+    assert [g.value for g in line.gifts] == [Decimal("30.00"), Decimal("5.00")]
+    assert line.services == frozenset({"extended_warranty_1y"}) and line.quantity == 2
+    assert [(p.method, p.amount) for p in f1.order.payments] == [("card", Decimal("800.00")),
+                                                               ("balance", Decimal("200.00"))]
+    assert f1.customer.phone == "13800001234" and f1.seller_type == "self_operated"
+    assert f2.order.seller.value == "third_party" and f2.order.delivery.carrier.value == "third_party"
+    assert f3.order.delivery.status.value == "lost" and f3.order.delivery.receipt_time() is None

@@ -1,4 +1,4 @@
-"""Reading catalog and order rows, and mapping an order to the policy engine's facts.
+"""Reading catalog and order rows for pages and the API (the policy engine's facts: decision_facts.py).
 
 Every loader states what it brings along (``selectinload``), so the number of queries is fixed
 whatever the number of lines, gifts or tracking events: one per relationship level, never one
@@ -9,7 +9,6 @@ forgotten load fails loudly instead of quietly issuing N+1 queries.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
@@ -23,8 +22,6 @@ from kefu.adapters.db.tables.catalog import (
     Product,
     Seller,
 )
-from kefu.domain.aftersales import model as facts
-from kefu.domain.clock import to_utc
 
 _T = TypeVar("_T", bound=tuple[Any, ...])
 
@@ -107,56 +104,3 @@ def products_by_sku(session: Session, skus: Iterable[str]) -> dict[str, Product]
         return {}
     rows = session.scalars(select(Product).where(Product.sku.in_(wanted))).all()
     return {product.sku: product for product in rows}
-
-
-def _delivery_facts(order: Order, seller_type: facts.SellerType) -> facts.Delivery:
-    delivery = order.delivery
-    if delivery is None:
-        # Not shipped yet: nothing was received, so the receipt time is unknown (POLICY.md T1).
-        carrier = (facts.Carrier.PLATFORM if seller_type is facts.SellerType.SELF_OPERATED
-                   else facts.Carrier.THIRD_PARTY)
-        return facts.Delivery(carrier=carrier, status=facts.DeliveryStatus.IN_TRANSIT)
-    return facts.Delivery(
-        carrier=facts.Carrier(delivery.carrier),
-        status=facts.DeliveryStatus(delivery.status),
-        signed_at=to_utc(delivery.signed_at) if delivery.signed_at else None,
-        arrived_at=to_utc(delivery.arrived_at) if delivery.arrived_at else None,
-    )
-
-
-def _line_facts(line: OrderLine) -> facts.Line:
-    return facts.Line(
-        category=facts.Category(line.category),
-        quantity=line.quantity,
-        paid_amount=Decimal(line.paid_amount),
-        sku=line.sku,
-        name=line.name,
-        unit_price=Decimal(line.unit_price),
-        warranty_days=line.warranty_days,
-        services=frozenset(line.services or ()),
-        price_protection_days=line.price_protection_days,
-        non_returnable_confirmed=line.non_returnable_confirmed,
-        gifts=tuple(facts.Gift(name=g.name, value=Decimal(g.value)) for g in line.gifts),
-    )
-
-
-def to_order_facts(order: Order) -> facts.OrderFacts:
-    """The facts the policy engine decides on, from an order loaded by :func:`get_order`.
-
-    Lines keep their ``line_no`` order, which is the index an after-sales request names.
-    """
-    seller_type = facts.SellerType(order.seller.type)
-    return facts.OrderFacts(
-        id=order.id,
-        seller=seller_type,
-        delivery=_delivery_facts(order, seller_type),
-        lines=tuple(_line_facts(line) for line in sorted(order.lines, key=lambda ln: ln.line_no)),
-        paid_at=to_utc(order.paid_at),
-        payments=tuple(facts.Payment(method=p.method, amount=Decimal(p.amount)) for p in order.payments),
-        shipping_insurance=order.shipping_insurance,
-    )
-
-
-def customer_level(order: Order) -> facts.CustomerLevel:
-    """The ordering customer's level (PLUS members are refunded at pickup)."""
-    return facts.CustomerLevel(order.customer.level)
