@@ -21,7 +21,6 @@ import itertools
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -33,6 +32,7 @@ import pytest
 
 from kefu.adapters.db.migrate import upgrade
 from kefu.services.uow import Database
+from tests.ports import free_port
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 MUST_NOT_SKIP = ("postgres", "browser")
@@ -94,11 +94,6 @@ def _pg_bindir() -> Path | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -135,7 +130,7 @@ def _start_postgres(bindir: Path) -> PostgresServer:
         os.chown(base, account.pw_uid, account.pw_gid)
         run_as = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": [],
                   "env": {**os.environ, "HOME": str(base), "USER": account.pw_name}}
-    port = _free_port()
+    port = free_port()
     data = base / "data"
     steps = [
         [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8",

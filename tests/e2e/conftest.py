@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -33,6 +32,7 @@ from kefu.config import Settings
 from kefu.services import accounts
 from kefu.services.uow import Database
 from kefu.web.app import create_app
+from tests.ports import free_port
 
 CHROMIUM = Path(os.environ.get("KEFU_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -52,8 +52,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
+    # no background relay in in-process apps: tests that count queries or read the outbox must
+    # see only what their own requests did (the live-server tests run the real loop)
     return Settings(env="test", database_url=db_url, storage_dir=tmp_path / "uploads",
-                    outbox_file=tmp_path / "outbox.log")
+                    outbox_file=tmp_path / "outbox.log", background_jobs=False)
 
 
 @pytest.fixture
@@ -70,11 +72,6 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 # --------------------------------------------------------------------------- live server
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def kefu_command() -> list[str]:

@@ -32,5 +32,14 @@ class Actor:
     def is_staff(self) -> bool:
         return self.role in (Role.AGENT, Role.ADMIN, Role.SYSTEM)
 
+    def may_see(self, customer_id: str | None, seller_id: str | None) -> bool:
+        """DESIGN.md §Security: a customer sees only their own orders and applications, a seller
+        only those on their own goods, staff everything."""
+        if self.role is Role.CUSTOMER:
+            return self.customer_id is not None and customer_id == self.customer_id
+        if self.role is Role.SELLER:
+            return self.seller_id is not None and seller_id == self.seller_id
+        return self.is_staff
+
 
 SYSTEM = Actor(user_id=None, role=Role.SYSTEM, display_name="system")

@@ -87,25 +87,13 @@ class TransitionInput:
 
 def _order_for(conn: Connection, actor: Actor, order_id: str) -> DecisionFacts:
     found = load_decision_facts(conn, order_id)
-    if found is None or not _may_see_order(actor, found):
+    if found is None or not actor.may_see(found.customer_id, found.seller_id):
         raise NotFound("order_not_found", "订单不存在。", "Order not found.", order_id=order_id)
     return found
 
 
-def _may_see_order(actor: Actor, order: DecisionFacts) -> bool:
-    if actor.role is Role.CUSTOMER:
-        return order.customer_id == actor.customer_id
-    if actor.role is Role.SELLER:
-        return order.seller_id == actor.seller_id
-    return actor.role in (Role.AGENT, Role.ADMIN, Role.SYSTEM)
-
-
 def may_see_application(actor: Actor, app: Application) -> bool:
-    if actor.role is Role.CUSTOMER:
-        return app.customer_id == actor.customer_id
-    if actor.role is Role.SELLER:
-        return app.seller_id == actor.seller_id
-    return actor.role in (Role.AGENT, Role.ADMIN, Role.SYSTEM)
+    return actor.may_see(app.customer_id, app.seller_id)
 
 
 def _load(session: Session, actor: Actor, number: str, *, lock: bool = False) -> Application:

@@ -15,8 +15,6 @@ from kefu.domain.actors import Actor, Role
 from kefu.domain.errors import NotFound, PermissionDenied
 from kefu.services.uow import Database
 
-STAFF = frozenset({Role.AGENT, Role.ADMIN, Role.SYSTEM})
-
 
 @dataclass(frozen=True, slots=True)
 class OrderPage:
@@ -36,7 +34,7 @@ def _scope(actor: Actor, customer_id: str | None) -> tuple[str | None, str | Non
         if actor.seller_id is None:
             raise PermissionDenied("not_allowed", "此商家账号未关联店铺。", "This seller account has no shop.")
         return customer_id, actor.seller_id
-    if actor.role in STAFF:
+    if actor.is_staff:
         return customer_id, None
     raise PermissionDenied("not_allowed", "您无权查看订单。", "You may not see orders.")
 
@@ -55,11 +53,7 @@ def list_orders(db: Database, actor: Actor, *, customer_id: str | None = None, l
 
 
 def may_see(actor: Actor, order: Order) -> bool:
-    if actor.role is Role.CUSTOMER:
-        return actor.customer_id is not None and order.customer_id == actor.customer_id
-    if actor.role is Role.SELLER:
-        return actor.seller_id is not None and order.seller_id == actor.seller_id
-    return actor.role in STAFF
+    return actor.may_see(order.customer_id, order.seller_id)
 
 
 def get_order(db: Database, actor: Actor, order_id: str) -> Order:
