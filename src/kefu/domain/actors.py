@@ -9,9 +9,16 @@ from enum import StrEnum
 class Role(StrEnum):
     CUSTOMER = "customer"
     AGENT = "agent"
+    SUPERVISOR = "supervisor"
     SELLER = "seller"
     ADMIN = "admin"
     SYSTEM = "system"
+
+
+#: platform staff: they see every customer's records (a supervisor is an agent who also leads a team)
+STAFF_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.SYSTEM})
+#: people who work on a customer's behalf in the after-sales and service desks
+AGENT_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +37,7 @@ class Actor:
 
     @property
     def is_staff(self) -> bool:
-        return self.role in (Role.AGENT, Role.ADMIN, Role.SYSTEM)
+        return self.role in STAFF_ROLES
 
     def may_see(self, customer_id: str | None, seller_id: str | None) -> bool:
         """DESIGN.md §Security: a customer sees only their own orders and applications, a seller

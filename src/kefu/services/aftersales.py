@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from kefu.adapters.db.decision_facts import DecisionFacts, OrderParty, load_decision_facts
 from kefu.adapters.db.tables.aftersales import Application, ApplicationEvent, EvidenceFile, Refund
 from kefu.adapters.db.tables.catalog import Customer
-from kefu.domain.actors import Actor, Role
+from kefu.domain.actors import AGENT_ROLES, Actor, Role
 from kefu.domain.aftersales.decision import Decision
 from kefu.domain.aftersales.lifecycle import (
     STATUS_LABELS,
@@ -508,7 +508,7 @@ def list_review_queue(db: Database, actor: Actor, *, statuses: tuple[Status, ...
 
     Agents and admins see everything; a seller sees only applications on their own goods.
     """
-    if actor.role not in (Role.AGENT, Role.ADMIN, Role.SELLER):
+    if actor.role not in (*AGENT_ROLES, Role.SELLER):
         raise PermissionDenied("not_allowed", "您无权查看审核队列。", "You may not see the review queue.")
     wanted = [st.value for st in (statuses or WORK_STATUSES)]
     query = select(Application).where(Application.status.in_(wanted))

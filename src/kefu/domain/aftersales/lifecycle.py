@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 
-from kefu.domain.actors import Role
+from kefu.domain.actors import AGENT_ROLES, Role
 from kefu.domain.aftersales.model import Outcome, Reason, RequestType
 from kefu.domain.aftersales.params import RuleParams
 from kefu.domain.clock import SHANGHAI
@@ -175,11 +175,11 @@ def _allowed(role: Role, side: str, state: ApplicationState, actor_customer: str
     if side == CUSTOMER:
         if role is Role.CUSTOMER:
             return actor_customer == state.customer_id
-        return role in (Role.AGENT, Role.ADMIN)          # agents act on a customer's behalf
+        return role in AGENT_ROLES          # agents act on a customer's behalf
     if role is Role.SELLER:
         # a seller handles only their own third-party goods; manual review is the platform's
         return side == HANDLER and state.third_party and actor_seller == state.seller_id
-    return role in (Role.AGENT, Role.ADMIN)
+    return role in AGENT_ROLES
 
 
 def next_status(action: Action, state: ApplicationState, role: Role, *, actor_customer: str | None = None,

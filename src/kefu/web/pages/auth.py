@@ -28,6 +28,7 @@ router = APIRouter(include_in_schema=False)
 HOME_BY_ROLE: dict[Role, str] = {
     Role.CUSTOMER: "/orders",
     Role.AGENT: "/desk",
+    Role.SUPERVISOR: "/desk",
     Role.SELLER: "/desk",
     Role.ADMIN: "/admin/rules",
 }

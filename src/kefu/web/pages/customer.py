@@ -65,7 +65,8 @@ PAYER_LABELS: dict[str, tuple[str, str]] = {
     "customer": ("顾客承担", "Customer"), "platform": ("平台承担", "Platform"), "seller": ("商家承担", "Seller"),
 }
 ROLE_LABELS: dict[str, tuple[str, str]] = {
-    "customer": ("顾客", "Customer"), "agent": ("客服", "Agent"), "seller": ("商家", "Seller"),
+    "customer": ("顾客", "Customer"), "agent": ("客服", "Agent"), "supervisor": ("客服主管", "Supervisor"),
+    "seller": ("商家", "Seller"),
     "admin": ("管理员", "Admin"), "system": ("系统", "System"),
 }
 DELIVERY_LABELS: dict[str, tuple[str, str]] = {

@@ -26,7 +26,7 @@ from kefu.web.pages.customer import application_context, page, store_upload, upl
 from kefu.web.runtime import get_runtime
 
 router = APIRouter(include_in_schema=False)
-handler_only = require_roles(Role.AGENT, Role.SELLER, Role.ADMIN)
+handler_only = require_roles(Role.AGENT, Role.SUPERVISOR, Role.SELLER, Role.ADMIN)
 
 #: steps a person may take from a page (auto_approve is the sweep's)
 PAGE_ACTIONS = frozenset(a for a in Action if a is not Action.AUTO_APPROVE)

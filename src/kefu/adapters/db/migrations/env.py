@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
+from sqlalchemy import event
 
 from kefu.adapters.db import tables  # noqa: F401  (registers every table)
 from kefu.adapters.db.base import Base, make_engine
@@ -13,6 +16,14 @@ target_metadata = Base.metadata
 
 def run_migrations_online() -> None:
     engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
+    if engine.dialect.name == "sqlite":
+        # A batch migration rebuilds a table (copy, drop, rename). With foreign keys enforced,
+        # dropping a referenced table would cascade into its children, so migrations run with
+        # enforcement off (this listener runs after make_engine's, which turns it on).
+        @event.listens_for(engine, "connect")
+        def _no_foreign_keys(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.execute("PRAGMA foreign_keys=OFF")
+
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata,
                           render_as_batch=connection.dialect.name == "sqlite")

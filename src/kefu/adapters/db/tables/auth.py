@@ -23,13 +23,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from kefu.adapters.db.base import Base, JSONType, UTCDateTime
 
 #: the roles a person can sign in with (``system`` is the sweep, never a login)
-USER_ROLES: tuple[str, ...] = ("customer", "agent", "seller", "admin")
+USER_ROLES: tuple[str, ...] = ("customer", "agent", "supervisor", "seller", "admin")
 
 
 class User(Base):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint("role IN ('customer', 'agent', 'seller', 'admin')", name="role"),
+        CheckConstraint("role IN ('customer', 'agent', 'supervisor', 'seller', 'admin')", name="role"),
         CheckConstraint("locale IN ('zh', 'en')", name="locale"),
     )
 
