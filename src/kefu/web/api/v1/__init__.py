@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kefu.web.api.v1 import aftersales, auth, orders
+from kefu.web.api.v1 import aftersales, auth, compliance, orders
 
 ROUTERS: list[APIRouter] = [
     aftersales.router,
     auth.router,
+    compliance.router,
     orders.router,
 ]
