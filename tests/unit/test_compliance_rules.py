@@ -300,9 +300,11 @@ def test_a_check_takes_well_under_a_millisecond() -> None:
     text = ("亲，您的订单 230615882041 已经发货了，运单号 SF1234567890123，顺丰一般1-2天就能送到。"
             "如有问题可以在 mall.example.com/aftersales/list 申请售后，或拨打平台热线 950618。")
     check_reply(text)
-    rounds = 200
-    started = time.perf_counter()
-    for _ in range(rounds):
-        check_reply(text)
-    per_check = (time.perf_counter() - started) / rounds
-    assert per_check < 0.001, f"{per_check * 1000:.3f} ms per check"
+    rounds = 50
+    best = float("inf")
+    for _ in range(5):          # the best of five batches: a busy machine should not fail this
+        started = time.perf_counter()
+        for _ in range(rounds):
+            check_reply(text)
+        best = min(best, (time.perf_counter() - started) / rounds)
+    assert best < 0.001, f"{best * 1000:.3f} ms per check"

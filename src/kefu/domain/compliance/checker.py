@@ -186,6 +186,8 @@ def _payment_accounts(scan: _Scan) -> None:
 
 def _emails(scan: _Scan) -> None:
     """E-mail addresses, also with the @ and dots written out; the platform's own are fine."""
+    if not lx.AT_HINT.search(scan.text):
+        return
     for pattern in (lx.EMAIL_PLAIN, lx.EMAIL_OBFUSCATED):
         for m in pattern.finditer(scan.text):
             if scan.claimed(m.start(), m.end()):
@@ -319,7 +321,7 @@ def _offline_stores(scan: _Scan) -> None:
     """Inviting the customer to a physical shop, or giving its address (a return address for
     sending goods back is not an invitation)."""
     text = scan.text
-    addresses = list(lx.ADDRESS.finditer(text))
+    addresses = list(lx.ADDRESS.finditer(text)) if lx.ADDRESS_HINT.search(text) else []
     visits = [m for m in lx.VISIT.finditer(text) if not scan.negated(m.start())]
     strong = [m for m in lx.VISIT_STRONG.finditer(text) if not scan.negated(m.start())]
     for m in strong:
@@ -364,9 +366,10 @@ def _abuse(scan: _Scan) -> None:
     """Insults, pinyin initials, homophones and contempt; spaces and filler symbols inside a
     word (傻 逼, s.b) do not hide it."""
     squeezed = scan.view.squeeze(lx.ABUSE_FILLER)
-    for m in lx.ABUSE.finditer(squeezed.text):
-        start, end = squeezed.origin_span(m.start(), m.end())
-        scan.add("abusive", _view_index(scan.view, start), _view_index(scan.view, end - 1) + 1)
+    for pattern in (lx.ABUSE, lx.ABUSE_ANCHORED):
+        for m in pattern.finditer(squeezed.text):
+            start, end = squeezed.origin_span(m.start(), m.end())
+            scan.add("abusive", _view_index(scan.view, start), _view_index(scan.view, end - 1) + 1)
     for m in lx.ABUSE_LATIN.finditer(scan.text):
         scan.add("abusive", m.start(), m.end())
 

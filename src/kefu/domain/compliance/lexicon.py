@@ -83,6 +83,8 @@ TLD = _alt(
 URL_TAIL = r"[a-z0-9\-._~%/?#=&+:@!$*;]"
 EMAIL_PLAIN = re.compile(rf"[a-z0-9][a-z0-9._%+\-]*@{LABEL}(?:\.{LABEL})*\.[a-z]{{2,12}}(?![a-z])")
 EMAIL_OBFUSCATED = re.compile(rf"[a-z0-9][a-z0-9._%+\-]*{AT}{LABEL}(?:{DOT}{LABEL})*{DOT}{TLD}(?![a-z])")
+#: a written-out or real "@" somewhere: without one the obfuscated e-mail search is skipped
+AT_HINT = re.compile(r"@|\(at\)|\[at\]|\{at\}|<at>|【at】|艾特|圈a|#|\sat\s")
 URL = re.compile(rf"(?:(?<![a-z])[a-z][a-z0-9+.\-]*://|(?<![a-z0-9.])www\.){URL_TAIL}+")
 DOMAIN = re.compile(rf"(?<![a-z0-9@_\-.])((?:{LABEL}{DOT})+{TLD})(?![a-z0-9\-@])(/{URL_TAIL}*)?")
 OBFUSCATED_DOT = re.compile(r"\s*(?:\(dot\)|\[dot\]|\{dot\}|<dot>|【dot】|点|。)\s*|\s+dot\s+")
@@ -201,6 +203,9 @@ VISIT = re.compile(_alt(
 ))
 #: "our" just before a shop word: 我们门店, 本店的实体店
 OWNED_BEFORE = re.compile(r"(?:我们|咱们|我家|咱家|我的|本)[^,。!?;]{0,2}$")
+#: every address pattern has one of these; without it the (slower) address search is skipped
+ADDRESS_HINT = re.compile(
+    r"\d\s*[a-z]?\s*(?:号|弄|巷|楼|层|f|室|栋|幢|座|档|铺|商铺|摊位)|[a-z][座区]\s*\d|\d+\s+[a-z]+\s+[a-z]")
 ADDRESS = re.compile(
     r"[\u4e00-\u9fff]{1,8}(?:路|街|大道|大街|巷|弄|胡同)\s*\d+\s*(?:号|弄|巷)"
     r"|[\u4e00-\u9fffa-z]{1,10}(?:广场|大厦|大楼|中心|商城|电脑城|数码城|市场|商场|商厦|写字楼|工业园|产业园|园区)"
@@ -258,7 +263,7 @@ ABUSE_LATIN = re.compile(
 #: Chinese and pinyin, over the text without spaces and filler symbols (傻 逼, s.b)
 
 ABUSE_FILLER = frozenset(" \t\r\n*·_~-.'\"`^+")
-ABUSE = re.compile(_alt(
+_ABUSE = (
     # pinyin initials and English
     "(?<![a-z])(?:sb|nmsl|cnm|wcnm|tmd|tnnd|mlgb|nmb|nmd|qnmd|qnmlgb|rnm|sbnc|shabi|naocan|zhizhang|baichi|ruozhi|"
     "gundan)(?![a-z0-9])",
@@ -286,4 +291,9 @@ ABUSE = re.compile(_alt(
     "爱(?P<w1>.)不(?P=w1)", "爱(?P<w2>..)不(?P=w2)", "爱(?P<w3>.{1,3})就去?(?P=w3)",
     # 滚 as a word (not 滚筒, 滚动)
     "滚(?:蛋|开|远点|出去|犊子)", "(?:给我|你|赶紧|快)滚(?![筒动轮珠刷烫])", "(?:^|(?<=[,。!?:]))滚(?=[,。!?]|$)",
-))
+)
+
+#: alternatives that start with a plain character let the regex engine skip ahead quickly; the
+#: few that start with a look-behind or an anchor run apart
+ABUSE = re.compile(_alt(*(w for w in _ABUSE if not w.startswith(("(?<", "(?:^")))))
+ABUSE_ANCHORED = re.compile(_alt(*(w for w in _ABUSE if w.startswith(("(?<", "(?:^")))))

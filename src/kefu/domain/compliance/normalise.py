@@ -47,7 +47,10 @@ class View:
     def squeeze(self, drop: frozenset[str]) -> View:
         """The same text without the characters in ``drop`` (origins follow)."""
         keep = [i for i, ch in enumerate(self.text) if ch not in drop]
-        return View(self.source, "".join(self.text[i] for i in keep), tuple(self.origin[i] for i in keep))
+        if len(keep) == len(self.text):
+            return self
+        origin = self.origin
+        return View(self.source, "".join([self.text[i] for i in keep]), tuple([origin[i] for i in keep]))
 
     def origin_span(self, start: int, end: int) -> tuple[int, int]:
         """The source span behind ``text[start:end]`` (for comparing views)."""
@@ -58,18 +61,30 @@ def normalise(source: str) -> View:
     """NFKC, lower case, no invisible characters, Chinese numeral runs as digits."""
     chars: list[str] = []
     origin: list[int] = []
-    for i, ch in enumerate(source):
-        folded = _fold(ch)
-        if len(folded) == 1:
-            chars.append(folded)
-            origin.append(i)
-        else:               # "" for invisible characters, several for ㈠ → (一)
-            chars.extend(folded)
-            origin.extend([i] * len(folded))
+    done = 0
+    # runs of plain ASCII and common Chinese are their own NFKC form: only other characters
+    # are folded one by one (a typical reply has a handful: ，：（）)
+    for m in _NEEDS_FOLDING.finditer(source):
+        i = m.start()
+        if i > done:
+            chars.append(source[done:i].lower())
+            origin.extend(range(done, i))
+        folded = _fold(source[i])       # "" for invisible characters, several for ㈠ → (一)
+        chars.append(folded)
+        origin.extend([i] * len(folded))
+        done = i + 1
+    if done < len(source):
+        chars.append(source[done:].lower())
+        origin.extend(range(done, len(source)))
     text = "".join(chars)
     if any(ch in CN_DIGITS for ch in text):
         text = _NUMERAL_RUN.sub(_numerals_to_digits, text)   # same length: origins still line up
     return View(source, text, tuple(origin))
+
+
+#: characters that NFKC or lower-casing may change (everything but printable ASCII and the
+#: common CJK ideographs, which map to themselves, ASCII letters lower-cased in bulk)
+_NEEDS_FOLDING = re.compile(r"[^\x20-\x7e\n\u4e00-\u9fff]")
 
 
 @lru_cache(maxsize=8192)
