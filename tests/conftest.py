@@ -181,6 +181,27 @@ def postgres_url(postgres_server: PostgresServer, postgres_template: str) -> Ite
     postgres_server.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+# --------------------------------------------------------------------------- Redis
+
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A throwaway Redis server started from Debian's ``redis-server`` (pytest-redis's executor)."""
+    if not Path(REDIS_SERVER).exists():
+        message = "redis-server not found (apt-get install redis-server)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    from pytest_redis.executor import RedisExecutor
+
+    executor = RedisExecutor(REDIS_SERVER, databases=4, redis_timeout=30, loglevel="warning", host="127.0.0.1",
+                             port=free_port(), datadir=tmp_path_factory.mktemp("redis"))
+    with executor:
+        yield f"redis://127.0.0.1:{executor.port}/0"
+
+
 # --------------------------------------------------------------------------- both
 
 

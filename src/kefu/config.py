@@ -42,6 +42,18 @@ class Settings(BaseSettings):
     #: (measured with bench/http/run.sh on 2 cores: 2 threads ~340 submissions/s, 8 threads ~254)
     thread_pool_size: int = 2
     background_interval_s: float = 2.0
+    #: Redis for scale-out: live events reach every app process through its pub/sub, and the
+    #: outbox relay and the sweeps run as Dramatiq tasks on it (``kefu worker``). Unset: live
+    #: events stay in the process and the app runs the periodic work itself.
+    redis_url: str | None = None
+    #: the desk's own e-mail address (replies to e-mail tickets come from it)
+    desk_email: str = "kefu@localhost"
+    #: WeChat Official Account server token (公众号 服务器配置 Token); unset: the callback is off
+    wechat_token: str | None = None
+    #: Weibo fans-service app secret for the webhook signature; unset: the webhook is off
+    weibo_app_secret: str | None = None
+    #: shared secret the PBX sends as ``X-PBX-Secret`` on the IVR interface; unset: it is off
+    pbx_secret: str | None = None
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

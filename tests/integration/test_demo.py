@@ -112,3 +112,25 @@ def test_if_empty_twice_changes_nothing(sqlite_url: str) -> None:
         assert third.exit_code == 1
     finally:
         db.dispose()
+
+
+def test_the_service_desk_demo_shows_every_kind_of_ticket(db: Database, tmp_path: Path) -> None:
+    from kefu.adapters.db.tables.service_desk import SatisfactionSurvey, Ticket
+    from kefu.services.demo_desk import desk_demo_loaded, load_desk_demo
+    from tests.integration.desk_factories import RULES
+
+    _load(db, tmp_path, 0.1)
+    assert not desk_demo_loaded(db)
+    made = load_desk_demo(db, RULES, clock=FixedClock(NOW))
+    assert desk_demo_loaded(db)
+    with db.read() as uow:
+        s = uow.session
+        kinds = set(s.execute(select(Ticket.kind, Ticket.status)).all())
+        assert s.scalar(select(func.count()).select_from(Ticket)) == made
+        assert {("complaint", "processing"), ("complaint", "new"), ("consultation", "resolved"),
+                ("consultation", "closed")} <= kinds
+        assert s.scalar(select(func.count()).select_from(SatisfactionSurvey)
+                        .where(SatisfactionSurvey.answered_at.is_not(None))) >= 10
+        named = s.scalars(select(Ticket).where(Ticket.named_employee_no == "KF0002")).one()
+        supervisor = authenticate(db, "supervisor", DEMO_PASSWORD)
+        assert named.assignee_id == supervisor.user_id

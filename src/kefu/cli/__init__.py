@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from kefu.cli import compliance, db, demo, imports, policy, serve, users
+from kefu.cli import compliance, db, demo, imports, mail, policy, serve, users, worker
 
 app = typer.Typer(name="kefu", help="kefu 客服 — customer service and after-sales platform",
                   no_args_is_help=True, add_completion=False)
@@ -13,8 +13,10 @@ app.add_typer(compliance.app, name="compliance", help="Reply compliance: check a
 app.add_typer(imports.app, name="import", help="Import reference data (orders) from CSV or JSON")
 app.add_typer(db.app, name="db", help="Database: migrate")
 app.add_typer(users.app, name="users", help="User accounts: create")
+app.add_typer(mail.app, name="mail", help="Inbound e-mail: SMTP receiver or IMAP polling")
 app.command(name="serve", help="Run the web app and API")(serve.serve)
 app.command(name="demo", help="Load the demo data set")(demo.demo)
+app.command(name="worker", help="Run the background worker (Dramatiq on Redis, scaled-out mode)")(worker.worker)
 
 
 def main() -> None:

@@ -15,8 +15,10 @@ import typer
 from kefu.adapters.db.migrate import upgrade
 from kefu.adapters.policy_files import load_policy_book
 from kefu.adapters.storage.files import LocalFolderStorage
+from kefu.bootstrap import desk_rules
 from kefu.config import get_settings
 from kefu.services.demo import ACCOUNTS, DEMO_PASSWORD, DemoSummary, is_loaded, load_demo
+from kefu.services.demo_desk import desk_demo_loaded, load_desk_demo
 from kefu.services.uow import Database
 
 
@@ -32,9 +34,9 @@ def _print_summary(summary: DemoSummary) -> None:
 def _print_accounts() -> None:
     typer.echo("")
     typer.echo(f"演示账号 demo accounts (password for all: {DEMO_PASSWORD} — demo only)")
-    typer.echo(f"  {'username':<17}{'password':<10}{'role':<10}what to try")
+    typer.echo(f"  {'username':<17}{'password':<10}{'role':<12}what to try")
     for acc in ACCOUNTS:
-        typer.echo(f"  {acc.username:<17}{DEMO_PASSWORD:<10}{acc.role:<10}{acc.try_this}")
+        typer.echo(f"  {acc.username:<17}{DEMO_PASSWORD:<10}{acc.role:<12}{acc.try_this}")
 
 
 def demo(if_empty: bool = typer.Option(False, "--if-empty", help="do nothing when demo data is already there"),
@@ -52,6 +54,9 @@ def demo(if_empty: bool = typer.Option(False, "--if-empty", help="do nothing whe
         started = time.monotonic()
         summary = load_demo(db, LocalFolderStorage(settings.storage_dir),
                             load_policy_book(settings.policy_dir), scale=scale, if_empty=if_empty)
+        if summary.loaded and not desk_demo_loaded(db):
+            tickets = load_desk_demo(db, desk_rules(settings.policy_dir))
+            typer.echo(f"服务台演示工单 service-desk demo tickets: {tickets}")
         if summary.loaded:
             typer.echo(f"演示数据已载入 demo data loaded in {time.monotonic() - started:.1f} s")
         else:

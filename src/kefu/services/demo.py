@@ -285,6 +285,8 @@ ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("agent", "agent", "客服小王", "审核队列：把人工审核中的笔记本故障退货一路处理到退款",
                 employee_no="KF0001"),
     DemoAccount("agent2", "agent", "客服小李", "第二位客服：同一队列，试试并发处理", employee_no="KF0002"),
+    DemoAccount("supervisor", "supervisor", "客服主管老周",
+                "服务台主管：看全部队列、点名投诉（D9）、审批补偿、满意度报表", employee_no="KF0100"),
     DemoAccount("seller", "seller", "潮流服饰旗舰店", "商家审核：同意或拒绝待商家审核的退货、换货",
                 seller_id="S1001"),
     DemoAccount("seller_muying", "seller", "母婴优选店", "母婴店的售后（尿裤尺码随心换）", seller_id="S1002"),

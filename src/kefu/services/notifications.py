@@ -69,6 +69,16 @@ def queue_customer_messages(conn: Connection, customer: Recipient, notice: Notic
         for channel, recipient in targets])
 
 
+def queue_email(conn: Connection, *, recipient: str, subject: str, body: str, event: str, now: datetime,
+                customer_id: str | None = None, headers: dict[str, str] | None = None) -> None:
+    """Write one e-mail to the outbox in the caller's transaction (a reply in a customer's mail
+    thread: ``headers`` carries In-Reply-To and References)."""
+    conn.execute(_INSERT_MESSAGE, {
+        "created_at": now, "channel": "email", "event": event, "customer_id": customer_id, "recipient": recipient,
+        "subject": subject[:200], "body": body, "link": None, "data": {"headers": headers or {}},
+        "status": "pending", "attempts": 0, "available_at": now, "read": False})
+
+
 #: how long a claimed message is reserved for the relay that claimed it; if that relay dies
 #: before recording the outcome, another one sends it again after this (at-least-once delivery)
 CLAIM_LEASE = timedelta(minutes=2)
@@ -99,8 +109,9 @@ def relay_outbox(db: Database, sender: Sender, clock: Clock, batch: int = 200) -
             row.status = "sending"
             row.available_at = now + CLAIM_LEASE
             row.attempts += 1
-            claimed.append((OutgoingMessage(row.id, row.channel, row.recipient, row.subject, row.body, row.event),
-                            row.attempts))
+            headers = (row.data or {}).get("headers") or {}
+            claimed.append((OutgoingMessage(row.id, row.channel, row.recipient, row.subject, row.body, row.event,
+                                            headers=dict(headers)), row.attempts))
         uow.commit()
     if not claimed:
         return 0

@@ -48,19 +48,22 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     @asynccontextmanager
     async def lifespan(app_: FastAPI) -> AsyncIterator[None]:
         # On the embedded default the app itself relays the outbox and runs the sweeps; with a
-        # separate worker (KEFU_BACKGROUND_JOBS=false) it leaves them to the worker.
-        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.thread_pool_size
-        task = None
-        if settings.background_jobs:
-            from kefu.web.runtime import background_loop, runtime_of
+        # separate worker (KEFU_REDIS_URL, or KEFU_BACKGROUND_JOBS=false) it leaves them to it.
+        from kefu.web.runtime import background_loop, runtime_of
 
-            task = asyncio.create_task(background_loop(database, runtime_of(app_),
-                                                       settings.background_interval_s))
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.thread_pool_size
+        runtime = runtime_of(app_)
+        await runtime.live.start()
+        task = None
+        # With Redis the worker (`kefu worker`) runs the relay and the sweeps as Dramatiq tasks.
+        if settings.background_jobs and not settings.redis_url:
+            task = asyncio.create_task(background_loop(database, runtime, settings.background_interval_s))
         yield
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await runtime.live.stop()
         if owns_db:
             database.dispose()
 

@@ -16,13 +16,18 @@ import anyio
 import anyio.to_thread
 from fastapi import Request
 
+from kefu.adapters.live.memory import InProcessBroker
+from kefu.adapters.live.redis_pubsub import RedisBroker, make_broker
 from kefu.adapters.notify.senders import ChannelRouter, LogFileSender, SmtpSender
 from kefu.adapters.policy_files import load_policy_book
 from kefu.adapters.storage.files import LocalFolderStorage
+from kefu.bootstrap import desk_rules
 from kefu.config import Settings
 from kefu.domain.aftersales.params import PolicyBook
 from kefu.domain.clock import Clock, system_clock
 from kefu.services.aftersales import sweep_seller_reviews
+from kefu.services.desk_clocks import DeskRules
+from kefu.services.desk_sweep import sweep_desk
 from kefu.services.notifications import relay_outbox
 from kefu.services.ports import Sender, Storage
 from kefu.services.uow import Database
@@ -37,6 +42,8 @@ class Runtime:
     book: PolicyBook
     storage: Storage
     sender: Sender
+    desk: DeskRules
+    live: InProcessBroker | RedisBroker
     clock: Clock = field(default=system_clock)
 
     @classmethod
@@ -47,7 +54,8 @@ class Runtime:
             sender = ChannelRouter(default, email=SmtpSender(settings.smtp_host, settings.smtp_port,
                                                              settings.smtp_sender))
         return cls(settings=settings, book=load_policy_book(settings.policy_dir),
-                   storage=LocalFolderStorage(settings.storage_dir), sender=sender)
+                   storage=LocalFolderStorage(settings.storage_dir), sender=sender,
+                   desk=desk_rules(settings.policy_dir), live=make_broker(settings.redis_url))
 
 
 def runtime_of(app: Any) -> Runtime:
@@ -69,13 +77,15 @@ async def runtime_dep(request: Request) -> Runtime:
 
 
 def run_background_once(db: Database, runtime: Runtime) -> tuple[int, int]:
-    """One round of the periodic work: deliver the outbox, approve overdue seller reviews."""
+    """One round of the periodic work: deliver the outbox, approve overdue seller reviews, run
+    the service desk's SLA sweep."""
     sent = total = relay_outbox(db, runtime.sender, runtime.clock, batch=RELAY_BATCH)
     while sent == RELAY_BATCH and total < RELAY_BATCH * 20:     # drain a backlog, a bounded amount per round
         sent = relay_outbox(db, runtime.sender, runtime.clock, batch=RELAY_BATCH)
         total += sent
     sent = total
     approved = sweep_seller_reviews(db, runtime.book, runtime.clock)
+    sweep_desk(db, runtime.desk, runtime.clock)
     return sent, approved
 
 

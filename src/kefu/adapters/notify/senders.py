@@ -47,6 +47,8 @@ class SmtpSender:
         mail["From"] = self.sender
         mail["To"] = message.recipient
         mail["Subject"] = message.subject
+        for name, value in message.headers.items():
+            mail[name] = value
         mail.set_content(message.body)
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
             smtp.send_message(mail)

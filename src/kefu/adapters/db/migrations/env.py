@@ -13,6 +13,14 @@ from kefu.adapters.db.base import Base, make_engine
 config = context.config
 target_metadata = Base.metadata
 
+#: tables made by hand-written SQL (full-text search), outside the ORM metadata: autogenerate
+#: must neither drop them nor the FTS5 shadow tables behind them
+UNMANAGED = ("ticket_fts", "ticket_search_docs")
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    return not (type_ == "table" and name is not None and name.startswith(UNMANAGED))
+
 
 def run_migrations_online() -> None:
     engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
@@ -26,7 +34,7 @@ def run_migrations_online() -> None:
 
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=connection.dialect.name == "sqlite")
+                          render_as_batch=connection.dialect.name == "sqlite", include_object=include_object)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

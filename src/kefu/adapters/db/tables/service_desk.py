@@ -301,6 +301,10 @@ class CallRecord(Base):
     dialled: Mapped[str] = mapped_column(String(32), default="")
     customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"))
     menu_path: Mapped[str] = mapped_column(String(64), default="")
+    #: invalid key presses in a row at the current menu (the IVR transfers after too many)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    #: ivr | queued | answered | ended
+    status: Mapped[str] = mapped_column(String(12), default="ivr")
     queue_code: Mapped[str | None] = mapped_column(String(32))
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kefu.web.api.v1 import aftersales, auth, compliance, orders
+from kefu.web.api.v1 import aftersales, auth, channels, compliance, live, orders, tickets
 
 ROUTERS: list[APIRouter] = [
     aftersales.router,
     auth.router,
+    channels.router,
     compliance.router,
+    live.router,
     orders.router,
+    tickets.router,
 ]

@@ -1,0 +1,1 @@
+"""Live events for SSE pages: in memory on the embedded default, Redis pub/sub when scaled out."""

@@ -1,0 +1,949 @@
+"""Service-desk use cases: open a ticket, reply, step it through its states, assign, transfer,
+tag, merge, and read it back — each one action in one transaction (DESIGN.md conventions 4–5).
+
+Who sees a ticket (DESIGN.md §Security, issue 4 "cannot read one another's tickets"):
+- a customer: their own tickets, public messages only;
+- a seller: tickets about their own goods, public messages only;
+- an agent: tickets of the queues they work and tickets assigned to them — never a complaint
+  that names them (D9);
+- a supervisor or an admin: every ticket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table, and_, func, insert, or_, select, text, update
+from sqlalchemy.orm import Session
+
+from kefu.adapters.db.tables.aftersales import Application, EvidenceFile
+from kefu.adapters.db.tables.auth import User
+from kefu.adapters.db.tables.catalog import Customer, Order
+from kefu.adapters.db.tables.service_desk import (
+    AgentProfile,
+    ComplianceViolation,
+    Queue,
+    QueueMember,
+    Ticket,
+    TicketAttachment,
+    TicketEvent,
+    TicketMessage,
+    TicketTag,
+)
+from kefu.adapters.search.ticket_index import index_text, matching_ticket_ids_sql
+from kefu.domain.actors import AGENT_ROLES, Actor, Role
+from kefu.domain.clock import Clock, shanghai_date
+from kefu.domain.compliance.model import KIND_LABELS
+from kefu.domain.errors import Conflict, InputError, NotFound, PermissionDenied
+from kefu.domain.service.tickets import (
+    OPEN_STATUSES,
+    STATUS_LABELS,
+    Action,
+    Category,
+    Channel,
+    Kind,
+    Status,
+    available_actions,
+    next_status,
+)
+from kefu.services.desk_clocks import DeskRules, meet_clocks, pause_clocks, resume_clocks, start_clocks
+from kefu.services.notifications import Notice, queue_customer_messages, queue_email
+from kefu.services.ports import LiveEvents, Storage
+from kefu.services.uow import Database
+
+#: the queue a ticket goes to when no queue takes its category
+DEFAULT_QUEUE = "general"
+#: complaints have their own queue (D4 targets, supervisors watch it)
+COMPLAINT_QUEUE = "complaints"
+MAX_BODY = 10_000
+MAX_TAGS = 20
+
+_OPEN_VALUES = tuple(s.value for s in OPEN_STATUSES)
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRequest:
+    """What opens a ticket. A customer opens their own; staff open one for ``customer_id``; an
+    inbound channel (the system actor) opens one for a ``contact`` (an address, an OpenID)."""
+
+    subject: str
+    body: str
+    channel: Channel = Channel.WEB_CHAT
+    category: Category = Category.OTHER
+    kind: Kind = Kind.CONSULTATION
+    customer_id: str | None = None
+    contact: str | None = None
+    contact_name: str = ""
+    order_id: str | None = None
+    application_number: str | None = None
+    named_employee_no: str | None = None
+    queue_code: str | None = None
+    evidence_ids: tuple[int, ...] = ()
+    tags: tuple[str, ...] = ()
+    external_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketView:
+    """A ticket as one reader may see it: internal notes only for staff."""
+
+    ticket: Ticket
+    queue: Queue
+    messages: list[TicketMessage]
+    attachments: list[TicketAttachment]
+    events: list[TicketEvent]
+    tags: list[str]
+    assignee_name: str | None
+    actions: list[Action] = field(default_factory=list)
+
+
+# ── visibility ─────────────────────────────────────────────────────────────────────────────
+
+
+def _agent_queues(conn: Connection, user_id: int) -> list[int]:
+    return list(conn.scalars(select(QueueMember.queue_id).where(QueueMember.user_id == user_id)))
+
+
+def _employee_no(conn: Connection, user_id: int | None) -> str | None:
+    if user_id is None:
+        return None
+    return conn.scalar(select(User.employee_no).where(User.id == user_id))
+
+
+def may_see_ticket(conn: Connection, actor: Actor, ticket: Ticket) -> bool:
+    """The visibility rule of this module's docstring."""
+    if actor.role is Role.CUSTOMER:
+        return actor.customer_id is not None and ticket.customer_id == actor.customer_id
+    if actor.role is Role.SELLER:
+        return actor.seller_id is not None and ticket.seller_id == actor.seller_id
+    if actor.role in (Role.SUPERVISOR, Role.ADMIN, Role.SYSTEM):
+        return True
+    if actor.role is Role.AGENT and actor.user_id is not None:
+        if ticket.named_employee_no and ticket.named_employee_no == _employee_no(conn, actor.user_id):
+            return False                                               # D9: never the named agent
+        return ticket.assignee_id == actor.user_id or ticket.queue_id in _agent_queues(conn, actor.user_id)
+    return False
+
+
+def _not_found(number: str) -> NotFound:
+    return NotFound("ticket_not_found", "工单不存在。", "Ticket not found.", number=number)
+
+
+def load_ticket(session: Session, actor: Actor, number: str, *, lock: bool = False) -> Ticket:
+    query = select(Ticket).where(Ticket.number == number)
+    if lock and session.get_bind().dialect.name != "sqlite":
+        query = query.with_for_update()
+    ticket = session.scalars(query).first()
+    if ticket is None or not may_see_ticket(session.connection(), actor, ticket):
+        raise _not_found(number)
+    return ticket
+
+
+# ── routing and assignment ─────────────────────────────────────────────────────────────────
+
+
+def _queue_for(session: Session, req: TicketRequest) -> Queue:
+    code = req.queue_code
+    if code is None:
+        if req.kind is Kind.COMPLAINT:
+            code = COMPLAINT_QUEUE
+        else:
+            for candidate in session.scalars(select(Queue).where(Queue.is_active.is_(True)).order_by(Queue.id)):
+                if req.category.value in (candidate.categories or []):
+                    code = candidate.code
+                    break
+    queue = session.scalars(select(Queue).where(Queue.code == (code or DEFAULT_QUEUE))).first()
+    if queue is None:
+        queue = session.scalars(select(Queue).where(Queue.code == DEFAULT_QUEUE)).first()
+    if queue is None:
+        raise InputError("queue_not_found", "没有可接收此工单的队列，请联系管理员设置队列。",
+                         "No queue takes this ticket; ask an admin to set up queues.", queue=code)
+    return queue
+
+
+_OPEN_LOAD = (select(func.count()).select_from(Ticket)
+              .where(Ticket.assignee_id == AgentProfile.user_id, Ticket.status.in_(_OPEN_VALUES))
+              .correlate(AgentProfile).scalar_subquery())
+
+
+def pick_agent(conn: Connection, queue: Queue, *, exclude: Iterable[int] = ()) -> int | None:
+    """Issue 4 §3: the online member of ``queue`` with room under their capacity (and the queue's
+    skill) — least load first for ``least_load`` queues, longest since their last assignment for
+    ``round_robin`` ones (and as the tie-break of least load). None when nobody is free."""
+    load = _OPEN_LOAD.label("load")
+    query = (select(AgentProfile.user_id, AgentProfile.skills, load)
+             .join(QueueMember, QueueMember.user_id == AgentProfile.user_id)
+             .join(User, User.id == AgentProfile.user_id)
+             .where(QueueMember.queue_id == queue.id, AgentProfile.online.is_(True), User.is_active.is_(True)))
+    excluded = list(exclude)
+    if excluded:
+        query = query.where(AgentProfile.user_id.not_in(excluded))
+    idle_first = AgentProfile.last_assigned_at.is_(None).desc(), AgentProfile.last_assigned_at.asc()
+    if queue.strategy == "round_robin":
+        query = query.order_by(*idle_first, AgentProfile.user_id)
+    else:
+        query = query.order_by(load, *idle_first, AgentProfile.user_id)
+    capacity = {row.user_id: row.capacity for row in conn.execute(
+        select(AgentProfile.user_id, AgentProfile.capacity))}
+    for user_id, skills, open_load in conn.execute(query):
+        if queue.skill and queue.skill not in (skills or []):
+            continue
+        if open_load < capacity.get(user_id, 0):
+            return int(user_id)
+    return None
+
+
+def _named_agent_supervisor(session: Session, employee_no: str) -> tuple[int | None, int | None]:
+    """D9: (the named agent's user id, their supervisor's user id)."""
+    agent = session.scalars(select(User).where(User.employee_no == employee_no)).first()
+    if agent is None:
+        return None, None
+    profile = session.get(AgentProfile, agent.id)
+    return agent.id, (profile.supervisor_id if profile else None)
+
+
+def _assign(session: Session, ticket: Ticket, user_id: int | None, now: datetime) -> None:
+    ticket.assignee_id = user_id
+    if user_id is not None:
+        session.execute(update(AgentProfile).where(AgentProfile.user_id == user_id).values(last_assigned_at=now))
+
+
+# ── history and notices ────────────────────────────────────────────────────────────────────
+
+_INSERT_EVENT = insert(cast(Table, TicketEvent.__table__))
+
+
+def record_event(conn: Connection, ticket: Ticket, actor: Actor, action: str, before: str | None, now: datetime,
+            note: str = "", data: dict[str, Any] | None = None) -> None:
+    """Append one history row (append-only: nothing updates or deletes it)."""
+    conn.execute(_INSERT_EVENT, {
+        "ticket_id": ticket.id, "at": now, "actor_user_id": actor.user_id, "actor_role": actor.role.value,
+        "actor_name": actor.display_name, "action": action, "from_status": before, "to_status": ticket.status,
+        "note": note, "data": data or {}})
+
+
+def notify_customer(session: Session, ticket: Ticket, event: str, zh: str, en: str, now: datetime, *,
+                    email: bool = True) -> None:
+    """The customer's in-app message (and e-mail) about their ticket, in the outbox."""
+    if ticket.customer_id is None:
+        return
+    customer = session.get(Customer, ticket.customer_id)
+    if customer is None:
+        return
+    queue_customer_messages(session.connection(), customer,
+                            Notice(event=event, zh=zh, en=en, link=f"/tickets/{ticket.number}", sms=False,
+                                   email=email), now)
+
+
+def _reply_by_email(session: Session, ticket: Ticket, text: str, now: datetime) -> bool:
+    """Issue 4 §7: a reply on an e-mail ticket goes out by e-mail, in the customer's thread
+    (In-Reply-To / References their last message; the subject carries the ticket number so an
+    answer finds its way back). Returns whether it did."""
+    if ticket.channel != Channel.EMAIL.value:
+        return False
+    address = ticket.contact
+    if not address and ticket.customer_id:
+        customer = session.get(Customer, ticket.customer_id)
+        address = customer.email if customer else None
+    if not address:
+        return False
+    earlier = [x for x in session.scalars(select(TicketMessage.external_id).where(
+        TicketMessage.ticket_id == ticket.id, TicketMessage.external_id.is_not(None)).order_by(TicketMessage.id))
+        if x]
+    headers = {"In-Reply-To": earlier[-1], "References": " ".join(earlier[-10:])} if earlier else {}
+    subject = ticket.subject if ticket.subject.lower().startswith("re:") else f"Re: {ticket.subject}"
+    queue_email(session.connection(), recipient=address, subject=f"{subject} [#{ticket.number}]", body=text,
+                event="ticket_reply", now=now, customer_id=ticket.customer_id, headers=headers)
+    return True
+
+
+def announce(live: LiveEvents | None, ticket: Ticket, message: TicketMessage | None = None) -> None:
+    """After commit: tell live pages what changed — the ticket's own viewers (``ticket:<number>``)
+    and the agents' workspace (``desk``). Events name what changed, never its content: each
+    stream reads what its viewer may see."""
+    if live is None:
+        return
+    head = {"ticket": ticket.number, "status": ticket.status, "queue_id": ticket.queue_id,
+            "assignee_id": ticket.assignee_id, "named": ticket.named_employee_no}
+    if message is not None:
+        live.publish(f"ticket:{ticket.number}", {"type": "message", "message_id": message.id,
+                                                 "visibility": message.visibility, **head})
+    else:
+        live.publish(f"ticket:{ticket.number}", {"type": "status", **head})
+    live.publish("desk", {"type": "ticket", **head})
+
+
+# ── opening ────────────────────────────────────────────────────────────────────────────────
+
+
+def _clean_text(value: str, what_zh: str, what_en: str, code: str, limit: int) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise InputError(code, f"请填写{what_zh}。", f"The {what_en} is missing.")
+    if len(text) > limit:
+        raise InputError(code, f"{what_zh}过长（最多 {limit} 字）。",
+                         f"The {what_en} is too long (at most {limit} characters).")
+    return text
+
+
+def _clean_tags(tags: Iterable[str]) -> list[str]:
+    out = list(dict.fromkeys(t.strip()[:32] for t in tags if t and t.strip()))
+    if len(out) > MAX_TAGS:
+        raise InputError("too_many_tags", f"标签最多 {MAX_TAGS} 个。", f"At most {MAX_TAGS} tags.")
+    return out
+
+
+def _customer_for(session: Session, actor: Actor, req: TicketRequest) -> Customer | None:
+    if actor.role is Role.CUSTOMER:
+        if req.customer_id not in (None, actor.customer_id):
+            raise PermissionDenied("not_allowed", "只能为自己提交工单。", "You can only open tickets for yourself.")
+        customer_id = actor.customer_id
+    elif actor.role is Role.SELLER:
+        raise PermissionDenied("not_allowed", "商家不能代顾客提交工单。", "Sellers cannot open tickets for customers.")
+    else:
+        customer_id = req.customer_id
+    if customer_id is None:
+        if not req.contact:
+            raise InputError("customer_missing", "请指定顾客。", "Name the customer.")
+        return None
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound("customer_not_found", "顾客不存在。", "Customer not found.", customer_id=customer_id)
+    return customer
+
+
+def _attach_files(session: Session, actor: Actor, ticket: Ticket, message_id: int | None,
+                  ids: Iterable[int], now: datetime) -> list[int]:
+    """Copy the uploader's own unattached evidence files onto the ticket (they then belong to it)."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return []
+    rows = list(session.scalars(select(EvidenceFile).where(EvidenceFile.id.in_(wanted))))
+    if len(rows) != len(wanted):
+        raise NotFound("evidence_not_found", "凭证文件不存在。", "Evidence file not found.")
+    for row in rows:
+        if row.application_id is not None or row.purpose != "claim" or row.uploaded_by != actor.user_id:
+            raise PermissionDenied("evidence_not_yours", "只能使用自己上传的凭证。",
+                                   "You can only attach files you uploaded.", evidence_id=row.id)
+        row.purpose = "ticket"
+        session.add(TicketAttachment(ticket_id=ticket.id, message_id=message_id, uploaded_by=actor.user_id,
+                                     filename=row.filename, content_type=row.content_type, size=row.size,
+                                     sha256=row.sha256, storage_key=row.storage_key, created_at=now))
+    return wanted
+
+
+def open_ticket(db: Database, actor: Actor, req: TicketRequest, rules: DeskRules, clock: Clock, *,
+                live: LiveEvents | None = None) -> Ticket:
+    """Open a ticket (issue 4 §1–§4): route it to a queue by kind and category, rank it (D5),
+    start its SLA clocks (D2–D4), assign it to a free online agent of the queue, and — for a
+    complaint naming an agent (D9) — hand it to that agent's supervisor instead.
+
+    The first message, its attachments, the tags and the history row are written in the same
+    transaction; an e-mail or WeChat message delivered twice opens one ticket
+    (``external_id``)."""
+    subject = _clean_text(req.subject, "标题", "subject", "subject_missing", 200)
+    body = _clean_text(req.body, "问题描述", "description", "body_missing", MAX_BODY)
+    tags = _clean_tags(req.tags)
+    now = clock()
+    with db.uow() as uow:
+        s = uow.session
+        if req.external_id:
+            dup = s.scalars(select(Ticket).join(TicketMessage, TicketMessage.ticket_id == Ticket.id).where(
+                TicketMessage.channel == req.channel.value, TicketMessage.external_id == req.external_id)).first()
+            if dup is not None:
+                uow.commit()                            # nothing written; keeps the row loaded
+                return dup
+        customer = _customer_for(s, actor, req)
+        order_id = req.order_id or None
+        seller_id: str | None = None
+        application_id: int | None = None
+        if order_id is not None:
+            order = s.get(Order, order_id)
+            if order is None or (customer is not None and order.customer_id != customer.id):
+                raise NotFound("order_not_found", "订单不存在。", "Order not found.", order_id=order_id)
+            seller_id = order.seller_id
+        if req.application_number:
+            app = s.scalars(select(Application).where(Application.number == req.application_number)).first()
+            if app is None or (customer is not None and app.customer_id != customer.id):
+                raise NotFound("application_not_found", "售后申请不存在。", "After-sales application not found.")
+            application_id, order_id, seller_id = app.id, app.order_id, app.seller_id
+        queue = _queue_for(s, req)
+        level = customer.level if customer is not None else "regular"
+        ticket = Ticket(
+            number="", customer_id=customer.id if customer else None, contact=req.contact,
+            contact_name=req.contact_name or (customer.name if customer else ""), order_id=order_id,
+            application_id=application_id, seller_id=seller_id, channel=req.channel.value,
+            category=req.category.value, kind=req.kind.value, status=Status.NEW.value,
+            priority=rules.priority(req.kind, level), customer_level=level, subject=subject, queue_id=queue.id,
+            named_employee_no=(req.named_employee_no or "").strip() or None, escalated=False, reopen_count=0,
+            created_at=now, updated_at=now, last_message_at=now, version=1)
+        s.add(ticket)
+        s.flush()
+        ticket.number = f"T{shanghai_date(now):%y%m%d}{ticket.id:07d}"
+        message = TicketMessage(ticket_id=ticket.id, author_user_id=actor.user_id,
+                                author_role=Role.CUSTOMER.value if actor.role in (Role.CUSTOMER, Role.SYSTEM)
+                                else actor.role.value,
+                                author_name=ticket.contact_name if actor.role is Role.SYSTEM else actor.display_name,
+                                visibility="public", body=body, channel=req.channel.value,
+                                external_id=req.external_id, created_at=now)
+        s.add(message)
+        s.flush()
+        files = _attach_files(s, actor, ticket, message.id, req.evidence_ids, now)
+        index_text(s.connection(), ticket.id, subject, body)
+        for tag in tags:
+            s.add(TicketTag(ticket_id=ticket.id, tag=tag))
+        data: dict[str, Any] = {"queue": queue.code, "channel": ticket.channel, "priority": ticket.priority}
+        if files:
+            data["evidence"] = files
+        if ticket.named_employee_no and ticket.kind == Kind.COMPLAINT.value:
+            named_id, supervisor_id = _named_agent_supervisor(s, ticket.named_employee_no)
+            _assign(s, ticket, supervisor_id, now)
+            ticket.escalated = supervisor_id is not None
+            data["named_agent"] = named_id
+        else:
+            _assign(s, ticket, pick_agent(s.connection(), queue), now)
+        data["assignee"] = ticket.assignee_id
+        start_clocks(s.connection(), rules, ticket, now)
+        record_event(s.connection(), ticket, actor, "open", None, now, note=subject, data=data)
+        kind_zh = "投诉" if ticket.kind == Kind.COMPLAINT.value else "咨询"
+        kind_en = "complaint" if ticket.kind == Kind.COMPLAINT.value else "request"
+        notify_customer(s, ticket, "ticket_opened", f"您的{kind_zh}已受理，工单号 {ticket.number}。",
+                         f"We have your {kind_en}: ticket {ticket.number}.", now)
+        uow.commit()
+    announce(live, ticket)
+    return ticket
+
+
+# ── messages ───────────────────────────────────────────────────────────────────────────────
+
+
+def _author_role(actor: Actor) -> str:
+    return actor.role.value
+
+
+def post_message(db: Database, actor: Actor, number: str, body: str, rules: DeskRules, clock: Clock, *,
+                 internal: bool = False, evidence_ids: tuple[int, ...] = (),
+                 external_id: str | None = None, channel: str | None = None,
+                 live: LiveEvents | None = None) -> TicketMessage:
+    """Add a public reply or an internal note.
+
+    A staff or seller reply is checked for compliance first (issue 4 §8): a violation is
+    recorded for the author's record and the reply is refused (422 ``reply_blocked``, with the
+    reasons), nothing else is written. The first public staff reply meets the first-response
+    clock; on a complaint that is being worked on it also meets the first-result clock. A
+    customer's reply to a ticket waiting for them resumes the SLA clocks.
+    """
+    text = _clean_text(body, "回复内容", "reply", "body_missing", MAX_BODY)
+    now = clock()
+    is_customer = actor.role is Role.CUSTOMER or (actor.role is Role.SYSTEM and channel is not None)
+    if internal and actor.role not in (*AGENT_ROLES, Role.SYSTEM):
+        raise PermissionDenied("not_allowed", "只有平台客服可以写内部备注。",
+                               "Only platform staff can write internal notes.")
+    if not is_customer and not internal:
+        found = rules.check(text)
+        if found:
+            _record_violation(db, actor, number, text, found, now)
+            raise reply_blocked(found)
+    with db.uow() as uow:
+        s = uow.session
+        ticket = load_ticket(s, actor, number, lock=True)
+        if external_id and s.scalar(select(TicketMessage.id).where(
+                TicketMessage.channel == (channel or ticket.channel), TicketMessage.external_id == external_id)):
+            existing = s.scalars(select(TicketMessage).where(TicketMessage.external_id == external_id)).first()
+            assert existing is not None
+            uow.commit()
+            return existing
+        status = Status(ticket.status)
+        if status in (Status.CLOSED, Status.MERGED):
+            raise Conflict("ticket_closed", "工单已关闭，如有新问题请重新提交。",
+                           "This ticket is closed; please open a new one.", status=status.value)
+        message = TicketMessage(ticket_id=ticket.id, author_user_id=actor.user_id,
+                                author_role=Role.CUSTOMER.value if is_customer else _author_role(actor),
+                                author_name=ticket.contact_name if actor.role is Role.SYSTEM else actor.display_name,
+                                visibility="internal" if internal else "public", body=text,
+                                channel=channel or ticket.channel, external_id=external_id, created_at=now)
+        s.add(message)
+        s.flush()
+        files = _attach_files(s, actor, ticket, message.id, evidence_ids, now)
+        index_text(s.connection(), ticket.id, text)
+        before = ticket.status
+        action = "note" if internal else "reply"
+        if not internal:
+            ticket.last_message_at = now
+            if is_customer:
+                if status is Status.WAITING_CUSTOMER:
+                    ticket.status = Status.PROCESSING.value
+                    resume_clocks(s.connection(), rules, ticket, now)
+                    ticket.paused_at = None
+            else:
+                met = ["first_response"]
+                if ticket.first_response_at is None:
+                    ticket.first_response_at = now
+                if status is Status.NEW and ticket.kind == Kind.CONSULTATION.value:
+                    ticket.status = Status.PROCESSING.value
+                if status is Status.CONFIRMED:
+                    ticket.status = Status.PROCESSING.value                 # 处理反馈: the first result
+                if Status(ticket.status) is Status.PROCESSING and ticket.kind == Kind.COMPLAINT.value:
+                    met.append("first_result")
+                meet_clocks(s.connection(), ticket, met, now)
+                by_mail = _reply_by_email(s, ticket, text, now)
+                notify_customer(s, ticket, "ticket_replied", f"您的工单 {ticket.number} 有新回复：{text[:60]}",
+                                f"New reply on your ticket {ticket.number}: {text[:60]}", now, email=not by_mail)
+        ticket.updated_at = now
+        ticket.version += 1
+        record_event(s.connection(), ticket, actor, action, before, now,
+                data={"message_id": message.id, **({"evidence": files} if files else {})})
+        uow.commit()
+    announce(live, ticket, message)
+    return message
+
+
+def reply_blocked(found: list[tuple[str, str]]) -> InputError:
+    """422 ``reply_blocked``: the reasons, in both languages, with what was found."""
+    kinds = list(dict.fromkeys(kind for kind, _ in found))
+    zh = "、".join(KIND_LABELS[k][0] if k in KIND_LABELS else k for k in kinds)
+    en = ", ".join(KIND_LABELS[k][1] if k in KIND_LABELS else k for k in kinds)
+    return InputError("reply_blocked", f"回复未发送：包含平台不允许的内容（{zh}）。请修改后再发。",
+                      f"The reply was not sent: it contains what the platform does not allow ({en}). Edit it and "
+                      "send again.", violations=[{"kind": k, "match": m} for k, m in found])
+
+
+def _record_violation(db: Database, actor: Actor, number: str, text: str, found: list[tuple[str, str]],
+                      now: datetime) -> None:
+    """Issue 4 §8: a blocked reply is kept for the author's and the seller's record (its own
+    transaction: the reply itself is not written)."""
+    with db.uow() as uow:
+        s = uow.session
+        ticket = load_ticket(s, actor, number)
+        s.add(ComplianceViolation(at=now, ticket_id=ticket.id, author_user_id=actor.user_id,
+                                  author_role=actor.role.value,
+                                  seller_id=actor.seller_id if actor.role is Role.SELLER else ticket.seller_id,
+                                  text=text, kinds=list(dict.fromkeys(k for k, _ in found)),
+                                  matches=[m for _, m in found]))
+        uow.commit()
+
+
+# ── transitions ────────────────────────────────────────────────────────────────────────────
+
+
+def transition_ticket(db: Database, actor: Actor, number: str, action: Action, rules: DeskRules, clock: Clock, *,
+                      note: str = "", merge_into: str | None = None, live: LiveEvents | None = None) -> Ticket:
+    """Take one step of the ticket state machine (:mod:`kefu.domain.service.tickets`).
+
+    - confirm (D4 问题确认) meets the confirm clock; resolve meets the resolution clock, sends
+      the satisfaction survey (D7) and tells the customer;
+    - wait_customer pauses every running clock, resume moves each due time later by the
+      paused time (counted in that clock's calendar);
+    - reopen is the customer's within D6's window; it escalates to a supervisor and restarts
+      the resolution clock;
+    - merge folds a duplicate into ``merge_into`` (its messages stay, a note links them).
+    """
+    now = clock()
+    with db.uow() as uow:
+        s = uow.session
+        ticket = load_ticket(s, actor, number, lock=True)
+        if actor.role is Role.SELLER and action in (Action.MERGE,):
+            raise PermissionDenied("not_allowed", "您无权执行此操作。", "You may not take this step.")
+        before = Status(ticket.status)
+        target = next_status(action, before, Kind(ticket.kind), actor.role)
+        data: dict[str, Any] = {}
+        conn = s.connection()
+        if action is Action.CONFIRM:
+            ticket.confirmed_at = now
+            meet_clocks(conn, ticket, ["confirm"], now)
+        elif action is Action.WAIT_CUSTOMER:
+            ticket.paused_at = now
+            pause_clocks(conn, ticket, now)
+        elif action is Action.RESUME:
+            resume_clocks(conn, rules, ticket, now)
+            ticket.paused_at = None
+        elif action is Action.RESOLVE:
+            if ticket.paused_at is not None:
+                resume_clocks(conn, rules, ticket, now)
+                ticket.paused_at = None
+            ticket.resolved_at = now
+            meet_clocks(conn, ticket, ["first_response", "confirm", "first_result", "resolution"], now)
+            data["survey"] = rules.send_survey(s, ticket, now)
+        elif action in (Action.ACCEPT, Action.CLOSE):
+            ticket.closed_at = now
+        elif action is Action.REOPEN:
+            if actor.role is Role.CUSTOMER and not rules.reopen_allowed(ticket.resolved_at, now):
+                raise Conflict("reopen_window_passed", "已超过可重新打开的期限（解决后 7 天内）。",
+                               "The time to reopen has passed (7 days after resolution).")
+            ticket.reopen_count += 1
+            ticket.closed_at = None
+            ticket.resolved_at = None
+            ticket.escalated = True
+            supervisor = _supervisor_of(s, ticket.assignee_id)
+            if supervisor is not None:
+                _assign(s, ticket, supervisor, now)
+            start_clocks(conn, rules, ticket, now, metrics=("resolution",))
+            data = {"reopen_count": ticket.reopen_count, "assignee": ticket.assignee_id}
+        elif action is Action.MERGE:
+            if not merge_into or merge_into == ticket.number:
+                raise InputError("merge_target_missing", "请填写要合并到的工单号。", "Name the ticket to merge into.")
+            into = load_ticket(s, actor, merge_into, lock=True)
+            if Status(into.status) not in OPEN_STATUSES:
+                raise Conflict("merge_target_closed", "目标工单已关闭，不能合并。", "The target ticket is closed.")
+            if into.customer_id != ticket.customer_id:
+                raise Conflict("merge_other_customer", "只能合并同一位顾客的工单。",
+                               "Only tickets of the same customer can be merged.")
+            ticket.merged_into_id = into.id
+            ticket.closed_at = now
+            meet_clocks(conn, ticket, ["first_response", "confirm", "first_result", "resolution"], now)
+            s.add(TicketMessage(ticket_id=into.id, author_user_id=actor.user_id, author_role=actor.role.value,
+                                author_name=actor.display_name, visibility="internal",
+                                body=f"已合并工单 {ticket.number}：{ticket.subject}", channel=into.channel,
+                                created_at=now))
+            data = {"into": into.number}
+            record_event(conn, into, actor, "merged_from", into.status, now, data={"from": ticket.number})
+        ticket.status = target.value
+        ticket.updated_at = now
+        ticket.version += 1
+        record_event(conn, ticket, actor, action.value, before.value, now, note=note, data=data)
+        if action in (Action.CONFIRM, Action.RESOLVE, Action.WAIT_CUSTOMER, Action.REOPEN):
+            zh, en = STATUS_LABELS[target]
+            extra_zh = "请确认处理结果并为本次服务评价。" if action is Action.RESOLVE else ""
+            extra_en = " Please confirm the result and rate our service." if action is Action.RESOLVE else ""
+            notify_customer(s, ticket, f"ticket_{action.value}", f"您的工单 {ticket.number} {zh}。{extra_zh}",
+                             f"Your ticket {ticket.number}: {en.lower()}.{extra_en}", now)
+        uow.commit()
+    announce(live, ticket)
+    return ticket
+
+
+def _supervisor_of(session: Session, user_id: int | None) -> int | None:
+    if user_id is None:
+        return None
+    profile = session.get(AgentProfile, user_id)
+    if profile is not None and profile.supervisor_id is not None:
+        return profile.supervisor_id
+    user = session.get(User, user_id)
+    return user_id if user is not None and user.role == Role.SUPERVISOR.value else None
+
+
+# ── assignment, transfer, tags, presence ───────────────────────────────────────────────────
+
+
+def transfer_ticket(db: Database, actor: Actor, number: str, clock: Clock, *, queue_code: str | None = None,
+                    assignee_id: int | None = None, note: str = "", live: LiveEvents | None = None) -> Ticket:
+    """Issue 4 §3: move a ticket to another queue and/or agent. Without an agent, it is assigned
+    afresh within the new queue. A complaint is never given to the agent it names (D9)."""
+    if actor.role not in AGENT_ROLES:
+        raise PermissionDenied("not_allowed", "只有客服可以转接工单。", "Only agents can transfer tickets.")
+    now = clock()
+    with db.uow() as uow:
+        s = uow.session
+        ticket = load_ticket(s, actor, number, lock=True)
+        if Status(ticket.status) not in OPEN_STATUSES:
+            raise Conflict("ticket_closed", "工单已结束，不能转接。",
+                           "The ticket is finished; it cannot be transferred.")
+        before_queue, before_agent = ticket.queue_id, ticket.assignee_id
+        if queue_code is not None:
+            queue = s.scalars(select(Queue).where(Queue.code == queue_code)).first()
+            if queue is None:
+                raise NotFound("queue_not_found", "队列不存在。", "Queue not found.", queue=queue_code)
+            ticket.queue_id = queue.id
+        else:
+            queue = s.get(Queue, ticket.queue_id)
+            assert queue is not None
+        named_id = None
+        if ticket.named_employee_no:
+            named_id = s.scalar(select(User.id).where(User.employee_no == ticket.named_employee_no))
+        if assignee_id is not None:
+            user = s.get(User, assignee_id)
+            if user is None or user.role not in {r.value for r in AGENT_ROLES} or not user.is_active:
+                raise NotFound("agent_not_found", "客服不存在。", "Agent not found.", agent=assignee_id)
+            if assignee_id == named_id:
+                raise Conflict("named_agent", "该投诉针对这位客服，不能分配给本人。",
+                               "This complaint names that agent; it cannot go to them.")
+            _assign(s, ticket, assignee_id, now)
+        else:
+            _assign(s, ticket, pick_agent(s.connection(), queue, exclude=[x for x in (named_id, before_agent)
+                                                                           if x is not None]), now)
+        ticket.updated_at = now
+        ticket.version += 1
+        record_event(s.connection(), ticket, actor, "transfer", ticket.status, now, note=note,
+                data={"from_queue": before_queue, "to_queue": ticket.queue_id, "from_agent": before_agent,
+                      "to_agent": ticket.assignee_id})
+        uow.commit()
+    announce(live, ticket)
+    return ticket
+
+
+def tag_ticket(db: Database, actor: Actor, number: str, clock: Clock, *, add: Iterable[str] = (),
+               remove: Iterable[str] = ()) -> list[str]:
+    """Add and remove tags (staff and sellers on tickets they see); returns the tags after."""
+    if actor.role is Role.CUSTOMER:
+        raise PermissionDenied("not_allowed", "您无权修改标签。", "You may not change tags.")
+    adding, removing = _clean_tags(add), _clean_tags(remove)
+    now = clock()
+    with db.uow() as uow:
+        s = uow.session
+        ticket = load_ticket(s, actor, number, lock=True)
+        current = set(s.scalars(select(TicketTag.tag).where(TicketTag.ticket_id == ticket.id)))
+        for tag in adding:
+            if tag not in current:
+                s.add(TicketTag(ticket_id=ticket.id, tag=tag))
+                current.add(tag)
+        gone = [t for t in removing if t in current]
+        if gone:
+            s.execute(TicketTag.__table__.delete().where(  # type: ignore[attr-defined]
+                and_(TicketTag.ticket_id == ticket.id, TicketTag.tag.in_(gone))))
+            current -= set(gone)
+        if len(current) > MAX_TAGS:
+            raise InputError("too_many_tags", f"标签最多 {MAX_TAGS} 个。", f"At most {MAX_TAGS} tags.")
+        record_event(s.connection(), ticket, actor, "tag", ticket.status, now, data={"add": adding, "remove": gone})
+        uow.commit()
+        return sorted(current)
+
+
+def set_presence(db: Database, actor: Actor, online: bool, clock: Clock) -> int:
+    """An agent goes online or offline. Going online pulls waiting tickets of their queues, best
+    priority first, up to their capacity; returns how many they got."""
+    if actor.role not in AGENT_ROLES or actor.user_id is None:
+        raise PermissionDenied("not_allowed", "只有客服可以上线接待。", "Only agents can go online.")
+    now = clock()
+    with db.uow() as uow:
+        s = uow.session
+        profile = s.get(AgentProfile, actor.user_id)
+        if profile is None:
+            profile = AgentProfile(user_id=actor.user_id, capacity=5, skills=[], online=online, updated_at=now)
+            s.add(profile)
+        profile.online = online
+        profile.updated_at = now
+        s.flush()
+        taken = _pull_waiting(s, actor.user_id, now) if online else 0
+        uow.commit()
+        return taken
+
+
+def _pull_waiting(session: Session, user_id: int, now: datetime) -> int:
+    profile = session.get(AgentProfile, user_id)
+    assert profile is not None
+    employee_no = _employee_no(session.connection(), user_id)
+    load = session.scalar(select(func.count()).select_from(Ticket).where(
+        Ticket.assignee_id == user_id, Ticket.status.in_(_OPEN_VALUES))) or 0
+    room = profile.capacity - load
+    if room <= 0:
+        return 0
+    queues = _agent_queues(session.connection(), user_id)
+    if not queues:
+        return 0
+    query = (select(Ticket).where(Ticket.queue_id.in_(queues), Ticket.status.in_(_OPEN_VALUES),
+                                  Ticket.assignee_id.is_(None))
+             .order_by(Ticket.priority, Ticket.id).limit(room))
+    if employee_no:
+        query = query.where(or_(Ticket.named_employee_no.is_(None), Ticket.named_employee_no != employee_no))
+    taken = 0
+    for ticket in session.scalars(query):
+        queue = session.get(Queue, ticket.queue_id)
+        if queue is not None and queue.skill and queue.skill not in (profile.skills or []):
+            continue
+        ticket.assignee_id = user_id
+        ticket.updated_at = now
+        taken += 1
+        record_event(session.connection(), ticket, Actor(user_id, Role.SYSTEM, display_name="system"), "assign",
+                ticket.status, now, data={"assignee": user_id})
+    if taken:
+        profile.last_assigned_at = now
+    return taken
+
+
+# ── queries ────────────────────────────────────────────────────────────────────────────────
+
+
+def get_ticket(db: Database, actor: Actor, number: str) -> TicketView:
+    """A ticket with what this reader may see of it (customers and sellers: public messages)."""
+    with db.read() as uow:
+        s = uow.session
+        ticket = load_ticket(s, actor, number)
+        staff = actor.role in (*AGENT_ROLES, Role.SYSTEM)
+        messages_q = select(TicketMessage).where(TicketMessage.ticket_id == ticket.id).order_by(TicketMessage.id)
+        if not staff:
+            messages_q = messages_q.where(TicketMessage.visibility == "public")
+        messages = list(s.scalars(messages_q))
+        visible_ids = {m.id for m in messages}
+        attachments = [a for a in s.scalars(select(TicketAttachment).where(TicketAttachment.ticket_id == ticket.id)
+                                            .order_by(TicketAttachment.id))
+                       if staff or a.message_id is None or a.message_id in visible_ids]
+        events = list(s.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)))
+        if not staff:
+            events = [e for e in events if e.action not in ("note", "transfer", "assign", "tag")]
+        tags = sorted(s.scalars(select(TicketTag.tag).where(TicketTag.ticket_id == ticket.id)))
+        queue = s.get(Queue, ticket.queue_id)
+        assert queue is not None
+        assignee = s.get(User, ticket.assignee_id) if ticket.assignee_id is not None else None
+        actions = available_actions(Status(ticket.status), Kind(ticket.kind), actor.role)
+        return TicketView(ticket=ticket, queue=queue, messages=messages, attachments=attachments, events=events,
+                          tags=tags, assignee_name=assignee.display_name if assignee else None, actions=actions)
+
+
+def read_attachment(db: Database, storage: Storage, actor: Actor, number: str,
+                    attachment_id: int) -> tuple[TicketAttachment, bytes]:
+    """A file on a ticket, for whoever may read the ticket (a file on an internal note: staff only)."""
+    with db.read() as uow:
+        s = uow.session
+        ticket = load_ticket(s, actor, number)
+        row = s.get(TicketAttachment, attachment_id)
+        missing = NotFound("attachment_not_found", "附件不存在。", "Attachment not found.")
+        if row is None or row.ticket_id != ticket.id:
+            raise missing
+        if row.message_id is not None and actor.role not in (*AGENT_ROLES, Role.SYSTEM):
+            message = s.get(TicketMessage, row.message_id)
+            if message is None or message.visibility != "public":
+                raise missing
+    return row, storage.load(row.storage_key)
+
+
+def get_message(db: Database, actor: Actor, number: str, message_id: int) -> TicketMessage | None:
+    """One message of a ticket, if this reader may see it (internal notes: staff only)."""
+    with db.read() as uow:
+        s = uow.session
+        ticket = load_ticket(s, actor, number)
+        message = s.get(TicketMessage, message_id)
+        if message is None or message.ticket_id != ticket.id:
+            return None
+        if message.visibility != "public" and actor.role not in (*AGENT_ROLES, Role.SYSTEM):
+            return None
+        return message
+
+
+@dataclass(frozen=True, slots=True)
+class DeskScope:
+    """Which live desk events an actor may receive (the rule of :func:`may_see_ticket`)."""
+
+    sees_all: bool
+    queues: frozenset[int]
+    user_id: int | None
+    employee_no: str | None
+
+    def admits(self, event: dict[str, Any]) -> bool:
+        if self.sees_all:
+            return True
+        if self.employee_no and event.get("named") == self.employee_no:
+            return False                                               # D9
+        return event.get("queue_id") in self.queues or event.get("assignee_id") == self.user_id
+
+
+def desk_scope(db: Database, actor: Actor) -> DeskScope:
+    """For live desk events: what this actor may receive."""
+    if actor.role in (Role.SUPERVISOR, Role.ADMIN, Role.SYSTEM):
+        return DeskScope(True, frozenset(), actor.user_id, None)
+    if actor.role is not Role.AGENT or actor.user_id is None:
+        raise PermissionDenied("not_allowed", "您无权查看工单队列。", "You may not see the ticket queues.")
+    with db.read_connection() as conn:
+        return DeskScope(False, frozenset(_agent_queues(conn, actor.user_id)), actor.user_id,
+                         _employee_no(conn, actor.user_id))
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePage:
+    tickets: list[Ticket]
+    #: the keyset cursor of the next page ("priority.id"), None on the last page
+    next_cursor: str | None
+
+
+def parse_cursor(cursor: str | None) -> tuple[int, int] | None:
+    if not cursor:
+        return None
+    try:
+        priority, last_id = cursor.split(".", 1)
+        return int(priority), int(last_id)
+    except ValueError:
+        raise InputError("invalid_cursor", "分页参数无效。", "The page cursor is not valid.") from None
+
+
+def list_queue(db: Database, actor: Actor, *, queue_code: str | None = None, mine: bool = False,
+               unassigned: bool = False, cursor: str | None = None, limit: int = 50) -> QueuePage:
+    """Open tickets in the order agents work them — priority, then age — one keyset page at a time
+    (``ix_tickets_queue_open`` / ``ix_tickets_assignee_open``: the cost does not grow with the
+    number of tickets). Agents see their queues and their own tickets; supervisors and admins
+    every queue; sellers the open tickets about their goods."""
+    limit = max(1, min(limit, 200))
+    after = parse_cursor(cursor)
+    with db.read_connection() as conn:
+        query = select(Ticket).where(Ticket.status.in_(_OPEN_VALUES))
+        user_id = actor.user_id
+        if actor.role is Role.CUSTOMER or user_id is None:
+            raise PermissionDenied("not_allowed", "您无权查看工单队列。", "You may not see the ticket queues.")
+        if actor.role is Role.SELLER:
+            query = query.where(Ticket.seller_id == actor.seller_id)
+        if mine:
+            query = query.where(Ticket.assignee_id == actor.user_id)
+        if queue_code is not None:
+            queue_id = conn.scalar(select(Queue.id).where(Queue.code == queue_code))
+            if queue_id is None:
+                raise NotFound("queue_not_found", "队列不存在。", "Queue not found.", queue=queue_code)
+            if actor.role is Role.AGENT and not mine and queue_id not in _agent_queues(conn, user_id):
+                raise PermissionDenied("not_allowed", "您不在该队列。", "You do not work this queue.")
+            query = query.where(Ticket.queue_id == queue_id)
+        elif actor.role is Role.AGENT and not mine:
+            query = query.where(or_(Ticket.queue_id.in_(_agent_queues(conn, user_id)),
+                                    Ticket.assignee_id == actor.user_id))
+        if unassigned:
+            query = query.where(Ticket.assignee_id.is_(None))
+        if actor.role is Role.AGENT:
+            employee_no = _employee_no(conn, actor.user_id)
+            if employee_no:
+                query = query.where(or_(Ticket.named_employee_no.is_(None), Ticket.named_employee_no != employee_no))
+        if after is not None:
+            query = query.where(or_(Ticket.priority > after[0],
+                                    and_(Ticket.priority == after[0], Ticket.id > after[1])))
+        query = query.order_by(Ticket.priority, Ticket.id).limit(limit + 1)
+        rows = conn.execute(query).all()
+        tickets = [Ticket(**row._mapping) for row in rows[:limit]]
+        nxt = f"{tickets[-1].priority}.{tickets[-1].id}" if len(rows) > limit else None
+        return QueuePage(tickets=tickets, next_cursor=nxt)
+
+
+def search_tickets(db: Database, actor: Actor, query: str, limit: int = 20) -> list[Ticket]:
+    """Issue 4 §10: tickets whose subject or messages hold every word of ``query`` (Chinese cut by
+    jieba; order and waybill numbers whole), newest first, among the tickets this agent may see.
+
+    Staff only: the index holds internal notes too, so a customer or seller searching could
+    learn that a note contains a word."""
+    if actor.role not in (*AGENT_ROLES, Role.SYSTEM):
+        raise PermissionDenied("not_allowed", "只有客服可以搜索工单。", "Only agents can search tickets.")
+    limit = max(1, min(limit, 100))
+    with db.read_connection() as conn:
+        found = matching_ticket_ids_sql(conn, query)
+        if found is None:
+            return []
+        sql, params = found
+        stmt = select(Ticket).where(Ticket.id.in_(select(text("ticket_id")).select_from(
+            text(f"({sql}) AS matches")).params(**params)))
+        if actor.role is Role.AGENT and actor.user_id is not None:
+            employee_no = _employee_no(conn, actor.user_id)
+            stmt = stmt.where(or_(Ticket.queue_id.in_(_agent_queues(conn, actor.user_id)),
+                                  Ticket.assignee_id == actor.user_id))
+            if employee_no:
+                stmt = stmt.where(or_(Ticket.named_employee_no.is_(None), Ticket.named_employee_no != employee_no))
+        rows = conn.execute(stmt.order_by(Ticket.id.desc()).limit(limit)).all()
+        return [Ticket(**row._mapping) for row in rows]
+
+
+def list_customer_tickets(db: Database, actor: Actor, limit: int = 50) -> list[Ticket]:
+    """A customer's own tickets, newest first."""
+    if actor.role is not Role.CUSTOMER or actor.customer_id is None:
+        raise PermissionDenied("not_allowed", "仅顾客可查看自己的工单。", "Only customers have their own tickets.")
+    with db.read() as uow:
+        return list(uow.session.scalars(select(Ticket).where(Ticket.customer_id == actor.customer_id)
+                                        .order_by(Ticket.id.desc()).limit(limit)))
+
+
+def find_open_ticket_for_contact(conn: Connection, channel: str, contact: str) -> str | None:
+    """The number of the open ticket this contact already has on this channel (to join its thread)."""
+    return conn.scalar(select(Ticket.number).where(
+        Ticket.channel == channel, Ticket.contact == contact, Ticket.status.in_(_OPEN_VALUES),
+    ).order_by(Ticket.id.desc()).limit(1))
+
+
+__all__ = [
+    "QueuePage", "TicketRequest", "TicketView", "find_open_ticket_for_contact", "get_ticket", "list_customer_tickets",
+    "list_queue", "may_see_ticket", "open_ticket", "pick_agent", "post_message", "set_presence", "tag_ticket",
+    "transfer_ticket", "transition_ticket",
+]

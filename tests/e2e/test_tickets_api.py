@@ -1,0 +1,135 @@
+"""The service-desk API over HTTP (in-process app, SQLite and PostgreSQL): open, reply, steps,
+visibility per role, compliance blocking, errors with stable codes, keyset paging, live events."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kefu.domain.actors import Actor
+from kefu.services import accounts
+from kefu.services.uow import Database
+from tests.integration.desk_factories import DeskPeople, seed_desk
+from tests.integration.factories import make_order
+
+
+@pytest.fixture
+def people(db: Database) -> DeskPeople:
+    return seed_desk(db)
+
+
+def auth(db: Database, actor: Actor) -> dict[str, str]:
+    return {"Authorization": f"Bearer {accounts.issue_api_token(db, actor, 'test')}"}
+
+
+def open_(client: TestClient, headers: dict[str, str], **body) -> dict:
+    response = client.post("/api/v1/tickets", json={"subject": "物流太慢", "body": "三天没动了", **body},
+                           headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_customer_opens_and_follows_a_complaint(client, db, people):
+    c1, agent = auth(db, people.c1), auth(db, people.agent1)
+    t = open_(client, c1, kind="complaint", category="service_attitude")
+    assert t["status"] == "new" and t["status_label"] == "待处理" and t["queue"] == "complaints"
+    assert t["messages"][0]["body"] == "三天没动了"
+    number = t["number"]
+    r = client.post(f"/api/v1/tickets/{number}/actions/confirm", headers=agent)
+    assert r.status_code == 200 and r.json()["status"] == "confirmed"
+    r = client.post(f"/api/v1/tickets/{number}/messages", json={"body": "已联系快递加急"}, headers=agent)
+    assert r.status_code == 201
+    r = client.post(f"/api/v1/tickets/{number}/messages", json={"body": "客户情绪激动", "internal": True},
+                    headers=agent)
+    assert r.status_code == 201
+    seen = client.get(f"/api/v1/tickets/{number}", headers=c1).json()
+    assert [m["body"] for m in seen["messages"]] == ["三天没动了", "已联系快递加急"]      # no internal note
+    assert seen["status"] == "processing"
+    assert "accept" not in seen["actions"]
+    client.post(f"/api/v1/tickets/{number}/actions/resolve", headers=agent)
+    seen = client.get(f"/api/v1/tickets/{number}", headers=c1).json()
+    assert seen["actions"] == ["accept", "reopen"]
+    r = client.post(f"/api/v1/tickets/{number}/actions/accept", headers=c1)
+    assert r.json()["status"] == "closed"
+
+
+def test_errors_have_stable_codes_and_both_languages(client, db, people):
+    c1, c2, agent = auth(db, people.c1), auth(db, people.c2), auth(db, people.agent1)
+    r = client.post("/api/v1/tickets", json={"subject": "x"}, headers=c1)
+    assert r.status_code == 422 and r.json()["code"] == "invalid_input"
+    r = client.post("/api/v1/tickets", json={"subject": "x", "body": "y", "kind": "praise"}, headers=c1)
+    assert r.status_code == 422
+    r = client.post("/api/v1/tickets", content=b"{not json", headers={**c1, "Content-Type": "application/json"})
+    assert r.status_code == 400 and r.json()["code"] == "malformed_json"
+    t = open_(client, c1)
+    r = client.get(f"/api/v1/tickets/{t['number']}", headers=c2)
+    assert r.status_code == 404 and r.json()["code"] == "ticket_not_found"
+    assert r.json()["message"]["zh"] and r.json()["message"]["en"]
+    r = client.post(f"/api/v1/tickets/{t['number']}/actions/confirm", headers=agent)
+    assert r.status_code == 409 and r.json()["code"] == "illegal_transition"          # not a complaint
+    r = client.post(f"/api/v1/tickets/{t['number']}/actions/resolve", headers=c1)
+    assert r.status_code == 403 and r.json()["code"] == "not_allowed"
+    r = client.get("/api/v1/tickets?cursor=bad", headers=agent)
+    assert r.status_code == 422 and r.json()["code"] == "invalid_cursor"
+    assert client.get("/api/v1/tickets").status_code == 401
+
+
+def test_seller_replies_pass_the_compliance_check(client, db, people):
+    make_order(db, "O-SELL", customer="C1", seller="S3P")
+    c1, seller = auth(db, people.c1), auth(db, people.seller_a)
+    t = open_(client, c1, order_id="O-SELL", category="product")
+    r = client.post(f"/api/v1/tickets/{t['number']}/messages", json={"body": "加我微信 shop-lily2024 给您便宜"},
+                    headers=seller)
+    assert r.status_code == 422 and r.json()["code"] == "reply_blocked"
+    kinds = {v["kind"] for v in r.json()["detail"]["violations"]}
+    assert "im_account" in kinds
+    r = client.post(f"/api/v1/tickets/{t['number']}/messages", json={"body": "您好，可以在订单页申请退货"},
+                    headers=seller)
+    assert r.status_code == 201
+    other = auth(db, people.seller_b)
+    assert client.get(f"/api/v1/tickets/{t['number']}", headers=other).status_code == 404
+
+
+def test_the_queue_pages_with_a_keyset_cursor(client, db, people):
+    c1, sup = auth(db, people.c1), auth(db, people.sup)
+    made = [open_(client, c1, category="logistics")["number"] for _ in range(5)]
+    first = client.get("/api/v1/tickets?queue=logistics&limit=2", headers=sup).json()
+    assert len(first["tickets"]) == 2 and first["next_cursor"]
+    second = client.get(f"/api/v1/tickets?queue=logistics&limit=2&cursor={first['next_cursor']}", headers=sup).json()
+    third = client.get(f"/api/v1/tickets?queue=logistics&limit=2&cursor={second['next_cursor']}", headers=sup).json()
+    got = [t["number"] for page in (first, second, third) for t in page["tickets"]]
+    assert got == made and third["next_cursor"] is None
+    mine = client.get("/api/v1/tickets", headers=c1).json()["tickets"]
+    assert {t["number"] for t in mine} == set(made)
+
+
+def test_presence_and_transfer(client, db, people):
+    agent2, sup, c1 = auth(db, people.agent2), auth(db, people.sup), auth(db, people.c1)
+    t = open_(client, c1, category="product")
+    r = client.post(f"/api/v1/tickets/{t['number']}/transfer", json={"queue": "payment"}, headers=sup)
+    assert r.status_code == 200 and r.json()["queue"] == "payment"
+    assert client.post("/api/v1/desk/presence", json={"online": False}, headers=agent2).json()["online"] is False
+    assert client.post("/api/v1/desk/presence", json={"online": True}, headers=c1).status_code == 403
+
+
+def test_evidence_attached_to_a_complaint_is_readable_only_by_those_who_see_the_ticket(client, db, people):
+    import io
+
+    from PIL import Image
+
+    c1, c2, sup = auth(db, people.c1), auth(db, people.c2), auth(db, people.sup)
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(buf, format="PNG")
+    up = client.post("/api/v1/evidence", files={"file": ("聊天截图.png", buf.getvalue(), "image/png")}, headers=c1)
+    assert up.status_code == 201, up.text
+    t = open_(client, c1, kind="complaint", category="service_attitude", evidence_ids=[up.json()["id"]])
+    [attachment] = t["attachments"]
+    url = f"/api/v1/tickets/{t['number']}/attachments/{attachment['id']}"
+    got = client.get(url, headers=c1)
+    assert got.status_code == 200 and got.content == buf.getvalue()
+    assert got.headers["content-type"] == "image/png" and got.headers["x-content-type-options"] == "nosniff"
+    assert client.get(url, headers=sup).status_code == 200
+    assert client.get(url, headers=c2).status_code == 404
+    again = client.post("/api/v1/tickets", json={"subject": "s", "body": "b", "evidence_ids": [up.json()["id"]]},
+                        headers=c1)
+    assert again.status_code == 403 and again.json()["code"] == "evidence_not_yours"     # already used

@@ -1,0 +1,383 @@
+"""Tickets and complaints through the service layer, on SQLite and on PostgreSQL: routing,
+priority, assignment, the complaint path, visibility by role, SLA clocks and the sweep."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from kefu.adapters.db.tables.service_desk import (
+    ComplianceViolation,
+    SatisfactionSurvey,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+    TicketSla,
+)
+from kefu.domain.clock import FixedClock
+from kefu.domain.errors import Conflict, InputError, NotFound, PermissionDenied
+from kefu.domain.service.tickets import Action, Category, Channel, Kind, Status
+from kefu.services.desk_sweep import sweep_desk
+from kefu.services.tickets import (
+    TicketRequest,
+    get_ticket,
+    list_queue,
+    open_ticket,
+    post_message,
+    set_presence,
+    tag_ticket,
+    transfer_ticket,
+    transition_ticket,
+)
+from kefu.services.uow import Database
+
+from .desk_factories import RULES, DeskPeople, seed_desk
+from .factories import NOW, make_order
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def people(db: Database) -> DeskPeople:
+    return seed_desk(db)
+
+
+def ask(db, clock, actor, **kw) -> Ticket:
+    req = TicketRequest(subject=kw.pop("subject", "商品咨询"), body=kw.pop("body", "这款有现货吗"), **kw)
+    return open_ticket(db, actor, req, RULES, clock)
+
+
+def complain(db, clock, actor, **kw) -> Ticket:
+    return ask(db, clock, actor, kind=Kind.COMPLAINT, category=kw.pop("category", Category.SERVICE_ATTITUDE),
+               subject=kw.pop("subject", "客服态度差"), body=kw.pop("body", "客服挂我电话"), **kw)
+
+
+def clocks(db: Database, ticket: Ticket) -> dict[str, TicketSla]:
+    with db.read() as uow:
+        rows = uow.session.scalars(select(TicketSla).where(TicketSla.ticket_id == ticket.id))
+        return {r.metric: r for r in rows}
+
+
+def step(db, clock, actor, ticket, action, **kw) -> Ticket:
+    return transition_ticket(db, actor, ticket.number, action, RULES, clock, **kw)
+
+
+# ── opening: routing, priority, clocks, assignment ─────────────────────────────────────────
+
+
+def test_a_consultation_is_routed_by_category_ranked_clocked_and_assigned(db, clock, people):
+    t = ask(db, clock, people.c1, category=Category.LOGISTICS, subject="快递到哪了")
+    assert t.number.startswith("T260310") and t.status == Status.NEW.value
+    view = get_ticket(db, people.agent3, t.number)
+    assert view.queue.code == "logistics" and t.assignee_id == 203            # the only logistics agent
+    c = clocks(db, t)
+    assert set(c) == {"first_response", "resolution"}                          # no complaint clocks
+    assert c["first_response"].due_at == NOW + timedelta(seconds=60)            # D2: chat, 7×24
+    assert c["first_response"].calendar == "always"
+
+
+def test_plus_customers_rank_ahead_and_get_halved_targets(db, clock, people):
+    regular = ask(db, clock, people.c1)
+    plus = ask(db, clock, people.c2)
+    assert plus.priority < regular.priority                                     # D5
+    assert clocks(db, plus)["first_response"].due_at == NOW + timedelta(seconds=30)
+    page = list_queue(db, people.sup, queue_code="general")
+    assert [x.number for x in page.tickets][:2] == [plus.number, regular.number]
+
+
+def test_complaints_rank_ahead_of_consultations_and_carry_d4_clocks(db, clock, people):
+    consult = ask(db, clock, people.c2)
+    comp = complain(db, clock, people.c1)
+    assert comp.priority < consult.priority
+    c = clocks(db, comp)
+    assert set(c) == {"first_response", "confirm", "first_result", "resolution"}
+    # D4: confirmed within 4 business hours — 10:00 + 4 h = 14:00 Shanghai
+    assert c["confirm"].due_at == datetime(2026, 3, 10, 6, 0, tzinfo=UTC)
+    assert c["confirm"].calendar == "business"
+
+
+def test_least_load_assignment_within_capacity_and_only_to_online_agents(db, clock, people):
+    got = [ask(db, clock, people.c1).assignee_id for _ in range(4)]
+    assert sorted(got[:2]) == [201, 202]              # least load: one each before anyone gets two
+    assert got.count(201) <= 3 and got.count(202) <= 3
+    set_presence(db, people.agent1, False, clock)
+    set_presence(db, people.agent2, False, clock)
+    waiting = ask(db, clock, people.c1)
+    assert waiting.assignee_id is None                # nobody online: it waits in the queue
+    taken = set_presence(db, people.agent2, True, clock)
+    assert taken >= 1
+    assert get_ticket(db, people.sup, waiting.number).ticket.assignee_id == 202
+
+
+def test_capacity_is_respected(db, clock, people):
+    set_presence(db, people.agent1, False, clock)
+    tickets = [ask(db, clock, people.c1) for _ in range(4)]
+    assert [t.assignee_id for t in tickets] == [202, 202, 202, None]        # capacity 3
+
+
+def test_round_robin_queue_takes_the_longest_idle_agent(db, clock, people):
+    with db.uow() as uow:
+        from kefu.adapters.db.tables.service_desk import Queue, QueueMember
+        payment = uow.session.scalars(select(Queue).where(Queue.code == "payment")).one()
+        uow.session.add_all([QueueMember(queue_id=payment.id, user_id=201), QueueMember(queue_id=payment.id,
+                                                                                        user_id=202)])
+        uow.commit()
+    order = []
+    for _ in range(4):
+        clock.advance(seconds=1)
+        order.append(ask(db, clock, people.c1, category=Category.PAYMENT).assignee_id)
+    assert order[0] != order[1] and order[0] == order[2] and order[1] == order[3]
+
+
+def test_a_message_delivered_twice_opens_one_ticket(db, clock, people):
+    a = ask(db, clock, people.admin, customer_id="C1", channel=Channel.EMAIL, external_id="<m1@example.com>")
+    b = ask(db, clock, people.admin, customer_id="C1", channel=Channel.EMAIL, external_id="<m1@example.com>")
+    assert a.id == b.id
+
+
+def test_bad_input_is_refused_and_nothing_is_written(db, clock, people):
+    with pytest.raises(InputError) as err:
+        ask(db, clock, people.c1, body="   ")
+    assert err.value.code == "body_missing"
+    with pytest.raises(NotFound):
+        ask(db, clock, people.c1, order_id="NOPE")
+    with pytest.raises(PermissionDenied):
+        ask(db, clock, people.c1, customer_id="C2")
+    with pytest.raises(PermissionDenied):
+        ask(db, clock, people.seller_a, customer_id="C1")
+    with db.read() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Ticket)) == 0
+
+
+# ── the complaint path ─────────────────────────────────────────────────────────────────────
+
+
+def test_complaint_path_end_to_end(db, clock, people):
+    t = complain(db, clock, people.c1)
+    assert t.assignee_id == 201                         # the complaints queue's free agent with the skill
+    with pytest.raises(Conflict) as err:
+        step(db, clock, people.agent1, t, Action.RESOLVE)     # D4: confirm first
+    assert err.value.code == "illegal_transition"
+    with pytest.raises(PermissionDenied):
+        step(db, clock, people.c1, t, Action.CONFIRM)
+    clock.advance(minutes=30)
+    step(db, clock, people.agent1, t, Action.CONFIRM)
+    clock.advance(minutes=30)
+    post_message(db, people.agent1, t.number, "您好，已核实，给您补偿 10 元券。", RULES, clock)
+    view = get_ticket(db, people.c1, t.number)
+    assert view.ticket.status == Status.PROCESSING.value
+    c = clocks(db, t)
+    assert c["confirm"].met_at == NOW + timedelta(minutes=30)
+    assert c["first_result"].met_at == NOW + timedelta(hours=1)
+    assert c["first_response"].met_at is not None
+    step(db, clock, people.agent1, t, Action.RESOLVE)
+    with db.read() as uow:
+        survey = uow.session.scalars(select(SatisfactionSurvey).where(SatisfactionSurvey.ticket_id == t.id)).one()
+        assert survey.agent_id == 201 and survey.answered_at is None
+    step(db, clock, people.c1, t, Action.ACCEPT)
+    assert get_ticket(db, people.c1, t.number).ticket.status == Status.CLOSED.value
+
+
+def test_reopen_within_seven_days_escalates_and_after_is_refused(db, clock, people):
+    t = complain(db, clock, people.c1)
+    step(db, clock, people.agent1, t, Action.CONFIRM)
+    step(db, clock, people.agent1, t, Action.RESOLVE)
+    clock.advance(days=6)
+    t2 = step(db, clock, people.c1, t, Action.REOPEN, note="问题没解决")
+    assert t2.status == Status.PROCESSING.value and t2.reopen_count == 1 and t2.escalated
+    assert t2.assignee_id == 250                                               # D6: to the supervisor
+    reopened_clock = [c for c in clocks_all(db, t) if c.metric == "resolution" and c.started_at == clock.now]
+    assert len(reopened_clock) == 1
+    step(db, clock, people.sup, t, Action.RESOLVE)
+    clock.advance(days=8)
+    with pytest.raises(Conflict) as err:
+        step(db, clock, people.c1, t, Action.REOPEN)
+    assert err.value.code == "reopen_window_passed"
+
+
+def clocks_all(db, ticket) -> list[TicketSla]:
+    with db.read() as uow:
+        return list(uow.session.scalars(select(TicketSla).where(TicketSla.ticket_id == ticket.id)))
+
+
+def test_a_complaint_naming_an_agent_goes_to_their_supervisor_never_to_them(db, clock, people):
+    t = complain(db, clock, people.c1, named_employee_no="KF0001")
+    assert t.assignee_id == 250 and t.escalated                                # D9
+    with pytest.raises(NotFound):
+        get_ticket(db, people.agent1, t.number)
+    assert t.number not in [x.number for x in list_queue(db, people.agent1, queue_code="complaints").tickets]
+    with pytest.raises(Conflict) as err:
+        transfer_ticket(db, people.sup, t.number, clock, assignee_id=201)
+    assert err.value.code == "named_agent"
+
+
+# ── visibility by role ─────────────────────────────────────────────────────────────────────
+
+
+def test_customers_sellers_and_agents_cannot_read_one_anothers_tickets(db, clock, people):
+    make_order(db, "O-A", customer="C1", seller="S3P")
+    t = ask(db, clock, people.c1, order_id="O-A", category=Category.LOGISTICS)
+    post_message(db, people.agent3, t.number, "内部：这单物流异常", RULES, clock, internal=True)
+    assert get_ticket(db, people.c1, t.number).ticket.id == t.id
+    for outsider in (people.c2, people.seller_b, people.agent1, people.agent2):   # agents of other queues
+        with pytest.raises(NotFound):
+            get_ticket(db, outsider, t.number)
+    seller_view = get_ticket(db, people.seller_a, t.number)
+    customer_view = get_ticket(db, people.c1, t.number)
+    staff_view = get_ticket(db, people.agent3, t.number)
+    assert all(m.visibility == "public" for m in seller_view.messages + customer_view.messages)
+    assert any(m.visibility == "internal" for m in staff_view.messages)
+    assert get_ticket(db, people.sup, t.number).ticket.id == t.id
+    with pytest.raises(PermissionDenied):
+        list_queue(db, people.c1)
+    assert [x.number for x in list_queue(db, people.seller_a).tickets] == [t.number]
+    assert list_queue(db, people.seller_b).tickets == []
+
+
+def test_customers_cannot_write_internal_notes_or_reply_to_others(db, clock, people):
+    t = ask(db, clock, people.c1)
+    with pytest.raises(PermissionDenied):
+        post_message(db, people.c1, t.number, "note", RULES, clock, internal=True)
+    with pytest.raises(NotFound):
+        post_message(db, people.c2, t.number, "hi", RULES, clock)
+
+
+# ── replies: compliance, first response, pause ─────────────────────────────────────────────
+
+
+def test_a_blocked_reply_is_recorded_and_not_sent(db, clock, people):
+    make_order(db, "O-B", customer="C1", seller="S3P")
+    t = ask(db, clock, people.c1, order_id="O-B")
+    with pytest.raises(InputError) as err:
+        post_message(db, people.seller_a, t.number, "亲加微信 abc123 私下退", RULES, clock)
+    assert err.value.code == "reply_blocked"
+    assert err.value.detail["violations"] == [{"kind": "im_account", "match": "加微信"}]
+    with db.read() as uow:
+        s = uow.session
+        assert s.scalar(select(func.count()).select_from(TicketMessage).where(TicketMessage.ticket_id == t.id)) == 1
+        v = s.scalars(select(ComplianceViolation)).one()
+        assert v.seller_id == "S3P" and v.kinds == ["im_account"] and v.author_user_id == 301
+    assert get_ticket(db, people.sup, t.number).ticket.first_response_at is None
+
+
+def test_waiting_for_the_customer_pauses_the_clocks(db, clock, people):
+    t = ask(db, clock, people.admin, customer_id="C1", channel=Channel.EMAIL)
+    before = clocks(db, t)["resolution"].due_at
+    step(db, clock, people.agent1, t, Action.WAIT_CUSTOMER)
+    clock.advance(hours=2)                                   # 10:00 → 12:00, inside business hours
+    post_message(db, people.c1, t.number, "补充：订单号 O-1", RULES, clock)
+    assert get_ticket(db, people.c1, t.number).ticket.status == Status.PROCESSING.value
+    assert clocks(db, t)["resolution"].due_at == before + timedelta(hours=2)
+
+
+def test_a_pause_overnight_costs_no_business_time(db, clock, people):
+    clock.now = datetime(2026, 3, 10, 12, 30, tzinfo=UTC)    # 20:30 Shanghai
+    t = ask(db, clock, people.admin, customer_id="C1", channel=Channel.EMAIL)
+    due = clocks(db, t)["first_response"].due_at
+    # D3: 8 business hours from 20:30 = 0.5 h today + 7.5 h tomorrow → 16:30 next day
+    assert due == datetime(2026, 3, 11, 8, 30, tzinfo=UTC)
+    step(db, clock, people.agent1, t, Action.WAIT_CUSTOMER)
+    clock.now = datetime(2026, 3, 11, 0, 30, tzinfo=UTC)     # 08:30 next morning, before opening
+    step(db, clock, people.agent1, t, Action.RESUME)
+    # 20:30 → 21:00 was business time (30 min), the night was not
+    assert clocks(db, t)["first_response"].due_at == due + timedelta(minutes=30)
+
+
+def test_email_ticket_before_the_national_day_holiday_is_due_after_it(db, clock, people):
+    clock.now = datetime(2026, 9, 30, 12, 30, tzinfo=UTC)    # 20:30 on 30 September
+    t = ask(db, clock, people.admin, customer_id="C1", channel=Channel.EMAIL)
+    # 0.5 h on 30 Sep, 1–7 Oct closed, then 7.5 h from 09:00 on 8 Oct → 16:30
+    assert clocks(db, t)["first_response"].due_at == datetime(2026, 10, 8, 8, 30, tzinfo=UTC)
+
+
+# ── the sweep ──────────────────────────────────────────────────────────────────────────────
+
+
+def test_the_sweep_warns_breaches_escalates_and_runs_twice_without_double_effect(db, clock, people):
+    t = ask(db, clock, people.c1)                            # chat: first response due in 60 s
+    paused = ask(db, clock, people.c1)
+    step(db, clock, people.agent1 if paused.assignee_id == 201 else people.agent2, paused, Action.WAIT_CUSTOMER)
+    clock.advance(seconds=50)                                # past 80 % of 60 s
+    first = sweep_desk(db, RULES, clock)
+    assert first.warned == 1 and first.breached == 0
+    clock.advance(seconds=20)
+    second = sweep_desk(db, RULES, clock)
+    assert second.breached == 1 and second.warned == 0
+    again = sweep_desk(db, RULES, clock)
+    assert (again.warned, again.breached) == (0, 0)
+    view = get_ticket(db, people.sup, t.number)
+    assert view.ticket.escalated
+    assert [e.action for e in view.events].count("sla_breach") == 1
+    assert not get_ticket(db, people.sup, paused.number).ticket.escalated     # paused clocks do not run
+
+
+def test_resolved_tickets_close_by_themselves_after_the_window(db, clock, people):
+    t = ask(db, clock, people.c1)
+    actor = people.agent1 if t.assignee_id == 201 else people.agent2
+    step(db, clock, actor, t, Action.RESOLVE)
+    clock.advance(days=3)
+    assert sweep_desk(db, RULES, clock).closed == 0
+    clock.advance(days=6)
+    assert sweep_desk(db, RULES, clock).closed == 1
+    assert sweep_desk(db, RULES, clock).closed == 0
+    assert get_ticket(db, people.c1, t.number).ticket.status == Status.CLOSED.value
+
+
+# ── transfer, tags, merge ──────────────────────────────────────────────────────────────────
+
+
+def test_transfer_tags_and_merge(db, clock, people):
+    t = ask(db, clock, people.c1)
+    moved = transfer_ticket(db, people.sup, t.number, clock, queue_code="logistics")
+    assert moved.assignee_id == 203
+    assert tag_ticket(db, people.agent3, t.number, clock, add=["物流延误", "催单"]) == ["催单", "物流延误"]
+    assert tag_ticket(db, people.agent3, t.number, clock, remove=["催单"]) == ["物流延误"]
+    with pytest.raises(PermissionDenied):
+        tag_ticket(db, people.c1, t.number, clock, add=["x"])
+    dup = ask(db, clock, people.c1)
+    step(db, clock, people.sup, dup, Action.MERGE, merge_into=t.number)
+    assert get_ticket(db, people.sup, dup.number).ticket.status == Status.MERGED.value
+    target = get_ticket(db, people.sup, t.number)
+    assert any(dup.number in m.body for m in target.messages if m.visibility == "internal")
+    other = ask(db, clock, people.c2)
+    with pytest.raises(Conflict):
+        step(db, clock, people.sup, other, Action.MERGE, merge_into=t.number)
+
+
+def test_history_is_written_for_every_step(db, clock, people):
+    t = complain(db, clock, people.c1)
+    step(db, clock, people.agent1, t, Action.CONFIRM, note="已核实")
+    with db.read() as uow:
+        events = list(uow.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == t.id)
+                                          .order_by(TicketEvent.id)))
+    assert [(e.action, e.from_status, e.to_status) for e in events] == [
+        ("open", None, "new"), ("confirm", "new", "confirmed")]
+    assert events[1].actor_user_id == 201 and events[1].note == "已核实"
+
+
+# ── search ─────────────────────────────────────────────────────────────────────────────────
+
+
+def test_full_text_search_finds_chinese_words_and_numbers_within_what_each_agent_sees(db, clock, people):
+    from kefu.services.tickets import search_tickets
+
+    a = ask(db, clock, people.c1, subject="耳机左边没有声音", body="买的蓝牙耳机左耳没声音，想退货")
+    b = ask(db, clock, people.c2, category=Category.LOGISTICS, subject="快递延误",
+            body="顺丰单号 SF1234567890 三天没更新")
+    handler = people.agent1 if a.assignee_id == 201 else people.agent2
+    post_message(db, handler, a.number, "内部：疑似批次质量问题", RULES, clock, internal=True)
+    assert [t.number for t in search_tickets(db, people.sup, "退货")] == [a.number]
+    assert [t.number for t in search_tickets(db, people.sup, "耳机 声音")] == [a.number]
+    assert [t.number for t in search_tickets(db, people.sup, "sf1234567890")] == [b.number]
+    assert [t.number for t in search_tickets(db, people.sup, "批次质量")] == [a.number]      # notes, for staff
+    assert search_tickets(db, people.sup, "洗衣机") == []
+    assert search_tickets(db, people.sup, "，。") == []
+    assert [t.number for t in search_tickets(db, people.agent3, "单号")] == [b.number]
+    assert search_tickets(db, people.agent3, "耳机") == []                       # not this agent's queue
+    with pytest.raises(PermissionDenied):
+        search_tickets(db, people.c1, "耳机")
