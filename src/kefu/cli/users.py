@@ -13,7 +13,7 @@ app = typer.Typer(no_args_is_help=True)
 @app.command("create")
 def create(username: str = typer.Option(..., help="login name"),
            password: str = typer.Option(..., prompt=True, hide_input=True, help="at least 6 characters"),
-           role: str = typer.Option(..., help="customer, agent, seller or admin"),
+           role: str = typer.Option(..., help="customer, agent, supervisor, seller or admin"),
            display_name: str | None = typer.Option(None, help="name shown on pages"),
            customer_id: str | None = typer.Option(None, help="the customer a customer account is"),
            seller_id: str | None = typer.Option(None, help="the seller a seller account belongs to"),
