@@ -54,7 +54,7 @@ def demo(if_empty: bool = typer.Option(False, "--if-empty", help="do nothing whe
         started = time.monotonic()
         summary = load_demo(db, LocalFolderStorage(settings.storage_dir),
                             load_policy_book(settings.policy_dir), scale=scale, if_empty=if_empty)
-        if summary.loaded and not desk_demo_loaded(db):
+        if is_loaded(db) and not desk_demo_loaded(db):     # also fills a demo made before the desk existed
             tickets = load_desk_demo(db, desk_rules(settings.policy_dir))
             typer.echo(f"服务台演示工单 service-desk demo tickets: {tickets}")
         if summary.loaded:

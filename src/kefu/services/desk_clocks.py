@@ -97,11 +97,6 @@ def meet_clocks(conn: Connection, ticket: Ticket, metrics: Iterable[str], now: d
                                          TicketSla.met_at.is_(None)).values(met_at=now))
 
 
-def pause_clocks(conn: Connection, ticket: Ticket, now: datetime) -> None:
-    """Waiting for the customer: nothing to write on the clocks themselves — the ticket's
-    ``paused_at`` marks the pause and the sweep skips paused tickets."""
-
-
 def resume_clocks(conn: Connection, rules: DeskRules, ticket: Ticket, now: datetime) -> None:
     """D1: every running clock's due and warning moments move later by the paused time, counted
     on that clock's own calendar (a pause overnight costs nothing on business hours)."""

@@ -49,7 +49,7 @@ from kefu.domain.service.tickets import (
     available_actions,
     next_status,
 )
-from kefu.services.desk_clocks import DeskRules, meet_clocks, pause_clocks, resume_clocks, start_clocks
+from kefu.services.desk_clocks import DeskRules, meet_clocks, resume_clocks, start_clocks
 from kefu.services.notifications import Notice, queue_customer_messages, queue_email
 from kefu.services.ports import LiveEvents, Storage
 from kefu.services.uow import Database
@@ -420,10 +420,6 @@ def open_ticket(db: Database, actor: Actor, req: TicketRequest, rules: DeskRules
 # ── messages ───────────────────────────────────────────────────────────────────────────────
 
 
-def _author_role(actor: Actor) -> str:
-    return actor.role.value
-
-
 def post_message(db: Database, actor: Actor, number: str, body: str, rules: DeskRules, clock: Clock, *,
                  internal: bool = False, evidence_ids: tuple[int, ...] = (),
                  external_id: str | None = None, channel: str | None = None,
@@ -461,7 +457,7 @@ def post_message(db: Database, actor: Actor, number: str, body: str, rules: Desk
             raise Conflict("ticket_closed", "工单已关闭，如有新问题请重新提交。",
                            "This ticket is closed; please open a new one.", status=status.value)
         message = TicketMessage(ticket_id=ticket.id, author_user_id=actor.user_id,
-                                author_role=Role.CUSTOMER.value if is_customer else _author_role(actor),
+                                author_role=Role.CUSTOMER.value if is_customer else actor.role.value,
                                 author_name=ticket.contact_name if actor.role is Role.SYSTEM else actor.display_name,
                                 visibility="internal" if internal else "public", body=text,
                                 channel=channel or ticket.channel, external_id=external_id, created_at=now)
@@ -555,8 +551,7 @@ def transition_ticket(db: Database, actor: Actor, number: str, action: Action, r
             ticket.confirmed_at = now
             meet_clocks(conn, ticket, ["confirm"], now)
         elif action is Action.WAIT_CUSTOMER:
-            ticket.paused_at = now
-            pause_clocks(conn, ticket, now)
+            ticket.paused_at = now                       # the sweep skips paused tickets' clocks
         elif action is Action.RESUME:
             resume_clocks(conn, rules, ticket, now)
             ticket.paused_at = None
