@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kefu.web.pages import admin, auth, customer, desk
+from kefu.web.pages import admin, auth, customer, desk, desk_admin, tickets
 
 PAGE_ROUTERS: list[APIRouter] = [
     auth.router,
     customer.router,
     desk.router,
     admin.router,
+    tickets.router,
+    desk_admin.router,
 ]
