@@ -71,11 +71,11 @@ def _queue_code(conn: Connection, queue_id: int) -> str | None:
 
 
 def start_clocks(conn: Connection, rules: DeskRules, ticket: Ticket, now: datetime,
-                 metrics: Iterable[str] | None = None) -> None:
+                 metrics: Iterable[str] | None = None, *, queue_code: str | None = None) -> None:
     """D2–D5: start the ticket's clocks (all of them, or only ``metrics`` — a reopen restarts
     the resolution clock)."""
-    targets = rules.sla.targets_for(ticket.channel, ticket.kind, ticket.customer_level,
-                                    _queue_code(conn, ticket.queue_id))
+    queue = queue_code if queue_code is not None else _queue_code(conn, ticket.queue_id)
+    targets = rules.sla.targets_for(ticket.channel, ticket.kind, ticket.customer_level, queue)
     wanted = None if metrics is None else {Metric(m) for m in metrics}
     calendars = rules.sla.calendars
     rows = []

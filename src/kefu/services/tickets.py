@@ -11,12 +11,13 @@ Who sees a ticket (DESIGN.md §Security, issue 4 "cannot read one another's tick
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, and_, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Row, Table, and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from kefu.adapters.db.tables.aftersales import Application, EvidenceFile
@@ -145,19 +146,22 @@ def load_ticket(session: Session, actor: Actor, number: str, *, lock: bool = Fal
 # ── routing and assignment ─────────────────────────────────────────────────────────────────
 
 
-def _queue_for(session: Session, req: TicketRequest) -> Queue:
+_QUEUES = select(Queue.id, Queue.code, Queue.categories, Queue.skill, Queue.strategy).where(
+    Queue.is_active.is_(True)).order_by(Queue.id)
+
+
+def _queue_for(conn: Connection, req: TicketRequest) -> Row[Any]:
+    """The queue a new ticket goes to: the one asked for (staff), the complaints queue for a
+    complaint, else the first queue that takes its category, else ``general``."""
+    queues = conn.execute(_QUEUES).all()
+    by_code = {q.code: q for q in queues}
     code = req.queue_code
     if code is None:
         if req.kind is Kind.COMPLAINT:
             code = COMPLAINT_QUEUE
         else:
-            for candidate in session.scalars(select(Queue).where(Queue.is_active.is_(True)).order_by(Queue.id)):
-                if req.category.value in (candidate.categories or []):
-                    code = candidate.code
-                    break
-    queue = session.scalars(select(Queue).where(Queue.code == (code or DEFAULT_QUEUE))).first()
-    if queue is None:
-        queue = session.scalars(select(Queue).where(Queue.code == DEFAULT_QUEUE)).first()
+            code = next((q.code for q in queues if req.category.value in (q.categories or [])), DEFAULT_QUEUE)
+    queue = by_code.get(code) or by_code.get(DEFAULT_QUEUE)
     if queue is None:
         raise InputError("queue_not_found", "没有可接收此工单的队列，请联系管理员设置队列。",
                          "No queue takes this ticket; ask an admin to set up queues.", queue=code)
@@ -169,40 +173,44 @@ _OPEN_LOAD = (select(func.count()).select_from(Ticket)
               .correlate(AgentProfile).scalar_subquery())
 
 
-def pick_agent(conn: Connection, queue: Queue, *, exclude: Iterable[int] = ()) -> int | None:
+def _candidates(order_by_load: bool) -> Any:
+    load = _OPEN_LOAD.label("load")
+    idle_first = AgentProfile.last_assigned_at.is_(None).desc(), AgentProfile.last_assigned_at.asc()
+    order = (load, *idle_first, AgentProfile.user_id) if order_by_load else (*idle_first, AgentProfile.user_id)
+    return (select(AgentProfile.user_id, AgentProfile.skills, AgentProfile.capacity, load)
+            .join(QueueMember, QueueMember.user_id == AgentProfile.user_id)
+            .join(User, User.id == AgentProfile.user_id)
+            .where(QueueMember.queue_id == bindparam("queue_id"), AgentProfile.online.is_(True),
+                   User.is_active.is_(True))
+            .order_by(*order))
+
+
+#: the online members of a queue with their open load, in the order each strategy offers them
+_CANDIDATES = {"least_load": _candidates(True), "round_robin": _candidates(False)}
+
+
+def pick_agent(conn: Connection, queue: Queue | Row[Any], *, exclude: Iterable[int] = ()) -> int | None:
     """Issue 4 §3: the online member of ``queue`` with room under their capacity (and the queue's
     skill) — least load first for ``least_load`` queues, longest since their last assignment for
     ``round_robin`` ones (and as the tie-break of least load). None when nobody is free."""
-    load = _OPEN_LOAD.label("load")
-    query = (select(AgentProfile.user_id, AgentProfile.skills, load)
-             .join(QueueMember, QueueMember.user_id == AgentProfile.user_id)
-             .join(User, User.id == AgentProfile.user_id)
-             .where(QueueMember.queue_id == queue.id, AgentProfile.online.is_(True), User.is_active.is_(True)))
-    excluded = list(exclude)
-    if excluded:
-        query = query.where(AgentProfile.user_id.not_in(excluded))
-    idle_first = AgentProfile.last_assigned_at.is_(None).desc(), AgentProfile.last_assigned_at.asc()
-    if queue.strategy == "round_robin":
-        query = query.order_by(*idle_first, AgentProfile.user_id)
-    else:
-        query = query.order_by(load, *idle_first, AgentProfile.user_id)
-    capacity = {row.user_id: row.capacity for row in conn.execute(
-        select(AgentProfile.user_id, AgentProfile.capacity))}
-    for user_id, skills, open_load in conn.execute(query):
-        if queue.skill and queue.skill not in (skills or []):
+    excluded = set(exclude)
+    query = _CANDIDATES.get(queue.strategy, _CANDIDATES["least_load"])
+    for user_id, skills, capacity, open_load in conn.execute(query, {"queue_id": queue.id}):
+        if user_id in excluded or (queue.skill and queue.skill not in (skills or [])):
             continue
-        if open_load < capacity.get(user_id, 0):
+        if open_load < capacity:
             return int(user_id)
     return None
 
 
-def _named_agent_supervisor(session: Session, employee_no: str) -> tuple[int | None, int | None]:
-    """D9: (the named agent's user id, their supervisor's user id)."""
-    agent = session.scalars(select(User).where(User.employee_no == employee_no)).first()
-    if agent is None:
+def _named_agent_supervisor(conn: Connection, employee_no: str | None) -> tuple[int | None, int | None] | None:
+    """D9: (the named agent's user id, their supervisor's user id); None when no one is named."""
+    if not employee_no or not employee_no.strip():
+        return None
+    agent_id = conn.scalar(select(User.id).where(User.employee_no == employee_no.strip()))
+    if agent_id is None:
         return None, None
-    profile = session.get(AgentProfile, agent.id)
-    return agent.id, (profile.supervisor_id if profile else None)
+    return agent_id, conn.scalar(select(AgentProfile.supervisor_id).where(AgentProfile.user_id == agent_id))
 
 
 def _assign(session: Session, ticket: Ticket, user_id: int | None, now: datetime) -> None:
@@ -296,7 +304,13 @@ def _clean_tags(tags: Iterable[str]) -> list[str]:
     return out
 
 
-def _customer_for(session: Session, actor: Actor, req: TicketRequest) -> Customer | None:
+_CUSTOMER = select(Customer.id, Customer.name, Customer.level, Customer.phone, Customer.email).where(
+    Customer.id == bindparam("customer_id"))
+_ORDER = select(Order.customer_id, Order.seller_id).where(Order.id == bindparam("order_id"))
+
+
+def _customer_for(conn: Connection, actor: Actor, req: TicketRequest) -> Row[Any] | None:
+    """The customer the ticket is for: a customer's own; the one staff name; none for a contact."""
     if actor.role is Role.CUSTOMER:
         if req.customer_id not in (None, actor.customer_id):
             raise PermissionDenied("not_allowed", "只能为自己提交工单。", "You can only open tickets for yourself.")
@@ -309,30 +323,68 @@ def _customer_for(session: Session, actor: Actor, req: TicketRequest) -> Custome
         if not req.contact:
             raise InputError("customer_missing", "请指定顾客。", "Name the customer.")
         return None
-    customer = session.get(Customer, customer_id)
+    customer = conn.execute(_CUSTOMER, {"customer_id": customer_id}).first()
     if customer is None:
         raise NotFound("customer_not_found", "顾客不存在。", "Customer not found.", customer_id=customer_id)
     return customer
 
 
-def _attach_files(session: Session, actor: Actor, ticket: Ticket, message_id: int | None,
+def _order_links(conn: Connection, req: TicketRequest,
+                 customer: Row[Any] | None) -> tuple[str | None, str | None, int | None]:
+    """(order id, seller id, application id) of the order or application the ticket is about —
+    only the customer's own."""
+    order_id, seller_id, application_id = req.order_id or None, None, None
+    if order_id is not None:
+        order = conn.execute(_ORDER, {"order_id": order_id}).first()
+        if order is None or (customer is not None and order.customer_id != customer.id):
+            raise NotFound("order_not_found", "订单不存在。", "Order not found.", order_id=order_id)
+        seller_id = order.seller_id
+    if req.application_number:
+        app = conn.execute(select(Application.id, Application.customer_id, Application.order_id,
+                                  Application.seller_id).where(Application.number == req.application_number)).first()
+        if app is None or (customer is not None and app.customer_id != customer.id):
+            raise NotFound("application_not_found", "售后申请不存在。", "After-sales application not found.")
+        application_id, order_id, seller_id = app.id, app.order_id, app.seller_id
+    return order_id, seller_id, application_id
+
+
+_EVIDENCE = select(EvidenceFile.id, EvidenceFile.application_id, EvidenceFile.purpose, EvidenceFile.uploaded_by,
+                   EvidenceFile.filename, EvidenceFile.content_type, EvidenceFile.size, EvidenceFile.sha256,
+                   EvidenceFile.storage_key)
+
+
+def _attach_files(conn: Connection, actor: Actor, ticket_id: int, message_id: int | None,
                   ids: Iterable[int], now: datetime) -> list[int]:
-    """Copy the uploader's own unattached evidence files onto the ticket (they then belong to it)."""
+    """Copy the uploader's own unused evidence files onto the ticket (they then belong to it)."""
     wanted = list(dict.fromkeys(ids))
     if not wanted:
         return []
-    rows = list(session.scalars(select(EvidenceFile).where(EvidenceFile.id.in_(wanted))))
+    rows = conn.execute(_EVIDENCE.where(EvidenceFile.id.in_(wanted))).all()
     if len(rows) != len(wanted):
         raise NotFound("evidence_not_found", "凭证文件不存在。", "Evidence file not found.")
     for row in rows:
         if row.application_id is not None or row.purpose != "claim" or row.uploaded_by != actor.user_id:
             raise PermissionDenied("evidence_not_yours", "只能使用自己上传的凭证。",
                                    "You can only attach files you uploaded.", evidence_id=row.id)
-        row.purpose = "ticket"
-        session.add(TicketAttachment(ticket_id=ticket.id, message_id=message_id, uploaded_by=actor.user_id,
-                                     filename=row.filename, content_type=row.content_type, size=row.size,
-                                     sha256=row.sha256, storage_key=row.storage_key, created_at=now))
+    conn.execute(update(EvidenceFile).where(EvidenceFile.id.in_(wanted)).values(purpose="ticket"))
+    conn.execute(insert(TicketAttachment), [
+        {"ticket_id": ticket_id, "message_id": message_id, "uploaded_by": actor.user_id, "filename": r.filename,
+         "content_type": r.content_type, "size": r.size, "sha256": r.sha256, "storage_key": r.storage_key,
+         "created_at": now} for r in rows])
     return wanted
+
+
+_TICKETS = cast(Table, Ticket.__table__)
+_INSERT_TICKET = insert(_TICKETS).returning(_TICKETS.c.id)
+_OPENED = (update(_TICKETS).where(_TICKETS.c.id == bindparam("ticket"))
+           .values(number=bindparam("b_number"), assignee_id=bindparam("b_assignee"),
+                   escalated=bindparam("b_escalated")))
+_ASSIGNED_AT = (update(AgentProfile).where(AgentProfile.user_id == bindparam("agent"))
+                .values(last_assigned_at=bindparam("now")))
+_MESSAGES = cast(Table, TicketMessage.__table__)
+_INSERT_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
+_SEEN_MESSAGE = select(TicketMessage.ticket_id).where(
+    TicketMessage.channel == bindparam("channel"), TicketMessage.external_id == bindparam("external_id")).limit(1)
 
 
 def open_ticket(db: Database, actor: Actor, req: TicketRequest, rules: DeskRules, clock: Clock, *,
@@ -341,78 +393,74 @@ def open_ticket(db: Database, actor: Actor, req: TicketRequest, rules: DeskRules
     start its SLA clocks (D2–D4), assign it to a free online agent of the queue, and — for a
     complaint naming an agent (D9) — hand it to that agent's supervisor instead.
 
-    The first message, its attachments, the tags and the history row are written in the same
-    transaction; an e-mail or WeChat message delivered twice opens one ticket
-    (``external_id``)."""
+    Reference data (the customer, the order, the queues) is read before the write transaction;
+    the ticket, its first message, attachments, tags, search text, clocks, history row and the
+    customer's notice are then written with plain INSERTs in one transaction, so the write lock
+    is held for a handful of statements. An e-mail or WeChat message delivered twice opens one
+    ticket (``external_id``)."""
     subject = _clean_text(req.subject, "标题", "subject", "subject_missing", 200)
     body = _clean_text(req.body, "问题描述", "description", "body_missing", MAX_BODY)
     tags = _clean_tags(req.tags)
     now = clock()
-    with db.uow() as uow:
-        s = uow.session
+    with db.read_connection() as conn:
+        customer = _customer_for(conn, actor, req)
+        order_id, seller_id, application_id = _order_links(conn, req, customer)
+        queue = _queue_for(conn, req)
+        named = _named_agent_supervisor(conn, req.named_employee_no) if req.kind is Kind.COMPLAINT else None
+    level = customer.level if customer is not None else "regular"
+    contact_name = req.contact_name or (customer.name if customer else "")
+    values: dict[str, Any] = {
+        # the number needs the id: a unique placeholder until the row exists
+        "number": f"~{secrets.token_hex(10)}", "customer_id": customer.id if customer else None, "contact": req.contact,
+        "contact_name": contact_name, "order_id": order_id, "application_id": application_id,
+        "seller_id": seller_id, "channel": req.channel.value, "category": req.category.value,
+        "kind": req.kind.value, "status": Status.NEW.value, "priority": rules.priority(req.kind, level),
+        "customer_level": level, "subject": subject, "queue_id": queue.id, "assignee_id": None,
+        "named_employee_no": (req.named_employee_no or "").strip() or None, "escalated": False,
+        "merged_into_id": None, "reopen_count": 0, "created_at": now, "updated_at": now, "last_message_at": now,
+        "first_response_at": None, "confirmed_at": None, "resolved_at": None, "closed_at": None,
+        "paused_at": None, "version": 1}
+    with db.write_connection() as conn:
         if req.external_id:
-            dup = s.scalars(select(Ticket).join(TicketMessage, TicketMessage.ticket_id == Ticket.id).where(
-                TicketMessage.channel == req.channel.value, TicketMessage.external_id == req.external_id)).first()
-            if dup is not None:
-                uow.commit()                            # nothing written; keeps the row loaded
-                return dup
-        customer = _customer_for(s, actor, req)
-        order_id = req.order_id or None
-        seller_id: str | None = None
-        application_id: int | None = None
-        if order_id is not None:
-            order = s.get(Order, order_id)
-            if order is None or (customer is not None and order.customer_id != customer.id):
-                raise NotFound("order_not_found", "订单不存在。", "Order not found.", order_id=order_id)
-            seller_id = order.seller_id
-        if req.application_number:
-            app = s.scalars(select(Application).where(Application.number == req.application_number)).first()
-            if app is None or (customer is not None and app.customer_id != customer.id):
-                raise NotFound("application_not_found", "售后申请不存在。", "After-sales application not found.")
-            application_id, order_id, seller_id = app.id, app.order_id, app.seller_id
-        queue = _queue_for(s, req)
-        level = customer.level if customer is not None else "regular"
-        ticket = Ticket(
-            number="", customer_id=customer.id if customer else None, contact=req.contact,
-            contact_name=req.contact_name or (customer.name if customer else ""), order_id=order_id,
-            application_id=application_id, seller_id=seller_id, channel=req.channel.value,
-            category=req.category.value, kind=req.kind.value, status=Status.NEW.value,
-            priority=rules.priority(req.kind, level), customer_level=level, subject=subject, queue_id=queue.id,
-            named_employee_no=(req.named_employee_no or "").strip() or None, escalated=False, reopen_count=0,
-            created_at=now, updated_at=now, last_message_at=now, version=1)
-        s.add(ticket)
-        s.flush()
-        ticket.number = f"T{shanghai_date(now):%y%m%d}{ticket.id:07d}"
-        message = TicketMessage(ticket_id=ticket.id, author_user_id=actor.user_id,
-                                author_role=Role.CUSTOMER.value if actor.role in (Role.CUSTOMER, Role.SYSTEM)
-                                else actor.role.value,
-                                author_name=ticket.contact_name if actor.role is Role.SYSTEM else actor.display_name,
-                                visibility="public", body=body, channel=req.channel.value,
-                                external_id=req.external_id, created_at=now)
-        s.add(message)
-        s.flush()
-        files = _attach_files(s, actor, ticket, message.id, req.evidence_ids, now)
-        index_text(s.connection(), ticket.id, subject, body)
-        for tag in tags:
-            s.add(TicketTag(ticket_id=ticket.id, tag=tag))
-        data: dict[str, Any] = {"queue": queue.code, "channel": ticket.channel, "priority": ticket.priority}
+            seen = conn.scalar(_SEEN_MESSAGE, {"channel": req.channel.value, "external_id": req.external_id})
+            if seen is not None:
+                row = conn.execute(select(Ticket).where(Ticket.id == seen)).one()
+                return Ticket(**row._mapping)
+        values["id"] = conn.execute(_INSERT_TICKET, values).scalar_one()
+        values["number"] = f"T{shanghai_date(now):%y%m%d}{values['id']:07d}"
+        data: dict[str, Any] = {"queue": queue.code, "channel": req.channel.value, "priority": values["priority"]}
+        if named is not None and values["named_employee_no"]:
+            values["assignee_id"], values["escalated"] = named[1], named[1] is not None
+            data["named_agent"] = named[0]
+        else:
+            values["assignee_id"] = pick_agent(conn, queue)
+        conn.execute(_OPENED, {"ticket": values["id"], "b_number": values["number"],
+                               "b_assignee": values["assignee_id"], "b_escalated": values["escalated"]})
+        if values["assignee_id"] is not None:
+            conn.execute(_ASSIGNED_AT, {"agent": values["assignee_id"], "now": now})
+        data["assignee"] = values["assignee_id"]
+        ticket = Ticket(**values)
+        message_id = conn.execute(_INSERT_MESSAGE, {
+            "ticket_id": ticket.id, "author_user_id": actor.user_id,
+            "author_role": Role.CUSTOMER.value if actor.role in (Role.CUSTOMER, Role.SYSTEM) else actor.role.value,
+            "author_name": contact_name if actor.role is Role.SYSTEM else actor.display_name,
+            "visibility": "public", "body": body, "channel": req.channel.value, "external_id": req.external_id,
+            "created_at": now}).scalar_one()
+        files = _attach_files(conn, actor, ticket.id, message_id, req.evidence_ids, now)
         if files:
             data["evidence"] = files
-        if ticket.named_employee_no and ticket.kind == Kind.COMPLAINT.value:
-            named_id, supervisor_id = _named_agent_supervisor(s, ticket.named_employee_no)
-            _assign(s, ticket, supervisor_id, now)
-            ticket.escalated = supervisor_id is not None
-            data["named_agent"] = named_id
-        else:
-            _assign(s, ticket, pick_agent(s.connection(), queue), now)
-        data["assignee"] = ticket.assignee_id
-        start_clocks(s.connection(), rules, ticket, now)
-        record_event(s.connection(), ticket, actor, "open", None, now, note=subject, data=data)
-        kind_zh = "投诉" if ticket.kind == Kind.COMPLAINT.value else "咨询"
-        kind_en = "complaint" if ticket.kind == Kind.COMPLAINT.value else "request"
-        notify_customer(s, ticket, "ticket_opened", f"您的{kind_zh}已受理，工单号 {ticket.number}。",
-                         f"We have your {kind_en}: ticket {ticket.number}.", now)
-        uow.commit()
+        index_text(conn, ticket.id, subject, body)
+        if tags:
+            conn.execute(insert(TicketTag), [{"ticket_id": ticket.id, "tag": tag} for tag in tags])
+        start_clocks(conn, rules, ticket, now, queue_code=queue.code)
+        record_event(conn, ticket, actor, "open", None, now, note=subject, data=data)
+        if customer is not None:
+            kind_zh = "投诉" if req.kind is Kind.COMPLAINT else "咨询"
+            kind_en = "complaint" if req.kind is Kind.COMPLAINT else "request"
+            queue_customer_messages(conn, customer, Notice(
+                event="ticket_opened", zh=f"您的{kind_zh}已受理，工单号 {ticket.number}。",
+                en=f"We have your {kind_en}: ticket {ticket.number}.", link=f"/tickets/{ticket.number}",
+                sms=False), now)
     announce(live, ticket)
     return ticket
 
@@ -463,7 +511,7 @@ def post_message(db: Database, actor: Actor, number: str, body: str, rules: Desk
                                 channel=channel or ticket.channel, external_id=external_id, created_at=now)
         s.add(message)
         s.flush()
-        files = _attach_files(s, actor, ticket, message.id, evidence_ids, now)
+        files = _attach_files(s.connection(), actor, ticket.id, message.id, evidence_ids, now)
         index_text(s.connection(), ticket.id, text)
         before = ticket.status
         action = "note" if internal else "reply"
