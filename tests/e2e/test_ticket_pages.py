@@ -141,7 +141,8 @@ def test_a_seller_sees_only_tickets_about_their_goods(client: TestClient, desk: 
     work = client.get("/desk/tickets")
     assert work.status_code == 200
     assert desk.complaint in work.text and desk.question not in work.text
-    assert 'sse-connect' not in work.text and 'data-testid="presence"' not in work.text
+    # the list refreshes live for sellers too (events about their goods only); no presence toggle
+    assert 'sse-connect="/desk/live"' in work.text and 'data-testid="presence"' not in work.text
     page = client.get(f"/desk/tickets/{desk.complaint}")
     assert page.status_code == 200
     assert 'data-testid="reply-internal"' not in page.text and 'data-testid="transfer-form"' not in page.text

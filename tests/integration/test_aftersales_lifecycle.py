@@ -300,3 +300,14 @@ def _png() -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", (8, 8), "red").save(buf, format="PNG")
     return buf.getvalue()
+
+
+def test_a_seller_lists_only_a_customers_applications_on_their_own_goods(seeded, clock):
+    from kefu.services.aftersales import list_customer_applications
+
+    make_order(seeded, "O-MINE", seller="S3P")
+    make_order(seeded, "O-OTHER", seller="S3Q")
+    mine, other = submit(seeded, clock, "O-MINE"), submit(seeded, clock, "O-OTHER")
+    got = [a.number for a in list_customer_applications(seeded, seller_actor("S3P"), "C1")]
+    assert got == [mine.number]
+    assert {a.number for a in list_customer_applications(seeded, agent_actor(), "C1")} == {mine.number, other.number}

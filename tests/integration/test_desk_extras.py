@@ -120,3 +120,12 @@ def test_canned_replies_fill_their_variables(db, clock, people):
     with pytest.raises(PermissionDenied):
         list_canned(db, people.c1)
     assert fill("{a}{b}", {"a": "1"}) == "1{b}"
+
+
+def test_a_decision_must_name_the_requests_own_ticket(db, clock, people):
+    t = resolved_ticket(db, clock, people, kind=Kind.COMPLAINT)
+    other = resolved_ticket(db, clock, people, kind=Kind.COMPLAINT)
+    row = request_compensation(db, people.c1, t.number, "shipping_subsidy", "5", "", RULES, clock)
+    with pytest.raises(NotFound):
+        decide_compensation(db, people.sup, row.id, True, "", clock, number=other.number)
+    assert decide_compensation(db, people.sup, row.id, True, "", clock, number=t.number).status == "approved"

@@ -381,3 +381,17 @@ def test_full_text_search_finds_chinese_words_and_numbers_within_what_each_agent
     assert search_tickets(db, people.agent3, "耳机") == []                       # not this agent's queue
     with pytest.raises(PermissionDenied):
         search_tickets(db, people.c1, "耳机")
+
+
+def test_live_desk_events_reach_only_those_who_may_see_the_ticket(db, clock, people):
+    from kefu.services.tickets import desk_scope
+
+    event = {"ticket": "T1", "queue_id": 2, "assignee_id": 203, "named": "KF0001", "seller_id": "S3P"}
+    assert desk_scope(db, people.sup).admits(event)
+    assert desk_scope(db, people.seller_a).admits(event)
+    assert not desk_scope(db, people.seller_b).admits(event)
+    assert desk_scope(db, people.agent3).admits(event)                     # assignee (and logistics)
+    assert not desk_scope(db, people.agent2).admits(event)                 # another queue
+    assert not desk_scope(db, people.agent1).admits({**event, "queue_id": 5})   # D9: names KF0001
+    with pytest.raises(PermissionDenied):
+        desk_scope(db, people.c1)

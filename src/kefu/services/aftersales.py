@@ -521,14 +521,20 @@ def list_review_queue(db: Database, actor: Actor, *, statuses: tuple[Status, ...
 
 def list_customer_applications(db: Database, actor: Actor, customer_id: str | None = None,
                                limit: int = 50) -> list[Application]:
-    """A customer's applications, newest first (customers see only their own)."""
+    """A customer's applications, newest first: customers see only their own, sellers only
+    those on their own goods, staff all."""
     cid = actor.customer_id if actor.role is Role.CUSTOMER else customer_id
     if cid is None:
         raise InputError("customer_required", "请指定顾客。", "Name the customer.")
+    query = select(Application).where(Application.customer_id == cid)
+    if actor.role is Role.SELLER:
+        query = query.where(Application.seller_id == actor.seller_id)
+    elif actor.role is not Role.CUSTOMER and not actor.is_staff:
+        raise PermissionDenied("not_allowed", "您无权查看该顾客的售后。",
+                               "You may not see this customer's applications.")
     with db.read() as uow:
         return list(uow.session.scalars(
-            select(Application).where(Application.customer_id == cid)
-            .order_by(Application.created_at.desc(), Application.id.desc()).limit(limit)))
+            query.order_by(Application.created_at.desc(), Application.id.desc()).limit(limit)))
 
 
 def is_open(app: Application) -> bool:

@@ -75,8 +75,9 @@ def request_compensation(db: Database, actor: Actor, number: str, kind: str, amo
 
 
 def decide_compensation(db: Database, actor: Actor, request_id: int, approve: bool, note: str,
-                        clock: Clock) -> CompensationRequest:
-    """D10: approve or refuse a pending request — only someone whose level covers the amount."""
+                        clock: Clock, *, number: str | None = None) -> CompensationRequest:
+    """D10: approve or refuse a pending request — only someone whose level covers the amount
+    (``number``, when given, must be the request's ticket)."""
     now = clock()
     with db.uow() as uow:
         s = uow.session
@@ -85,6 +86,8 @@ def decide_compensation(db: Database, actor: Actor, request_id: int, approve: bo
             raise NotFound("compensation_not_found", "补偿申请不存在。", "Compensation request not found.")
         ticket = s.get(Ticket, row.ticket_id)
         assert ticket is not None
+        if number is not None and ticket.number != number:
+            raise NotFound("compensation_not_found", "补偿申请不存在。", "Compensation request not found.")
         load_ticket(s, actor, ticket.number)                                        # visibility: 404 otherwise
         if Approver(row.approver_level) not in _MAY_APPROVE.get(actor.role, frozenset()):
             raise PermissionDenied("approval_limit", "该金额超出您的审批权限，请交由上级审批。",

@@ -275,7 +275,7 @@ def announce(live: LiveEvents | None, ticket: Ticket, message: TicketMessage | N
     if live is None:
         return
     head = {"ticket": ticket.number, "status": ticket.status, "queue_id": ticket.queue_id,
-            "assignee_id": ticket.assignee_id, "named": ticket.named_employee_no}
+            "assignee_id": ticket.assignee_id, "named": ticket.named_employee_no, "seller_id": ticket.seller_id}
     if message is not None:
         live.publish(f"ticket:{ticket.number}", {"type": "message", "message_id": message.id,
                                                  "visibility": message.visibility, **head})
@@ -863,10 +863,13 @@ class DeskScope:
     queues: frozenset[int]
     user_id: int | None
     employee_no: str | None
+    seller_id: str | None = None
 
     def admits(self, event: dict[str, Any]) -> bool:
         if self.sees_all:
             return True
+        if self.seller_id is not None:
+            return event.get("seller_id") == self.seller_id
         if self.employee_no and event.get("named") == self.employee_no:
             return False                                               # D9
         return event.get("queue_id") in self.queues or event.get("assignee_id") == self.user_id
@@ -876,6 +879,8 @@ def desk_scope(db: Database, actor: Actor) -> DeskScope:
     """For live desk events: what this actor may receive."""
     if actor.role in (Role.SUPERVISOR, Role.ADMIN, Role.SYSTEM):
         return DeskScope(True, frozenset(), actor.user_id, None)
+    if actor.role is Role.SELLER and actor.seller_id is not None:
+        return DeskScope(False, frozenset(), actor.user_id, None, seller_id=actor.seller_id)
     if actor.role is not Role.AGENT or actor.user_id is None:
         raise PermissionDenied("not_allowed", "您无权查看工单队列。", "You may not see the ticket queues.")
     with db.read_connection() as conn:

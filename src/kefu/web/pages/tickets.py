@@ -623,7 +623,7 @@ def desk_tickets(request: Request, actor: Actor = Depends(desk_only), queue: str
     return tpage(request, "desk/tickets.html", {
         **rows, "error": error, "queues": admin_svc.visible_queues(db, actor),
         "presence": admin_svc.my_presence(db, actor) if is_staff(actor) else None,
-        "live": actor.role is not Role.SELLER, "taken": taken,
+        "live": True, "taken": taken,
     }, status_code=status_code)
 
 
@@ -645,8 +645,9 @@ async def desk_presence(request: Request, actor: Actor = Depends(agents_only)) -
 
 
 @router.get("/desk/live")
-async def desk_live(request: Request, actor: Actor = Depends(agents_only)) -> EventSourceResponse:
-    """``event: ticket`` whenever a ticket this agent may see changes (a tiny payload: the number)."""
+async def desk_live(request: Request, actor: Actor = Depends(desk_only)) -> EventSourceResponse:
+    """``event: ticket`` whenever a ticket this agent (or seller) may see changes (a tiny payload:
+    the number)."""
     db, runtime = get_db(request), get_runtime(request)
     scope = await anyio.to_thread.run_sync(svc.desk_scope, db, actor)
 
@@ -811,8 +812,8 @@ async def desk_compensation_decide(request: Request, number: str, request_id: in
     db, runtime = get_db(request), get_runtime(request)
     approve = _text(raw, "decision") == "approve"
     try:
-        await run_in_threadpool(comp_svc.decide_compensation, db, actor, request_id, approve,
-                                _text(raw, "note", 1000), runtime.clock)
+        await run_in_threadpool(lambda: comp_svc.decide_compensation(
+            db, actor, request_id, approve, _text(raw, "note", 1000), runtime.clock, number=number))
     except KefuError as exc:
         return await _desk_error(request, actor, number, exc, {"failed_compensation": request_id})
     return RedirectResponse(f"/desk/tickets/{number}", status_code=303)
