@@ -193,3 +193,19 @@ def test_the_compliance_record_a_seller_sees_their_own(db, clock, people):
     for actor in (people.agent1, people.c1):
         with pytest.raises(PermissionDenied):
             admin.list_violations(db, actor)
+
+
+def test_configuration_changes_are_written_to_the_audit_log(db, clock, people):
+    from kefu.services.audit import list_audit
+    from kefu.services.canned import save_canned
+
+    admin.save_queue(db, people.sup, vip(code="returns"), clock=clock)
+    admin.set_agent(db, people.admin, 202, admin.AgentSettings(queue_codes=("returns",), capacity=4,
+                                                               supervisor_id=250), clock)
+    save_canned(db, people.sup, "问候", "您好", clock)
+    rows = list_audit(db, people.admin)
+    assert [(r.action, r.entity, r.actor_user_id) for r in rows] == [
+        ("canned.create", "canned", 250), ("agent.update", "agent", 400), ("queue.create", "queue", 250)]
+    assert rows[1].data["queues"] == ["returns"] and rows[0].at == NOW
+    with pytest.raises(PermissionDenied):
+        list_audit(db, people.agent1)

@@ -21,6 +21,7 @@ from kefu.domain.actors import AGENT_ROLES, Actor, Role
 from kefu.domain.clock import Clock
 from kefu.domain.errors import InputError, NotFound, PermissionDenied
 from kefu.domain.service.tickets import Action
+from kefu.services.audit import record_audit
 from kefu.services.tickets import load_ticket
 from kefu.services.uow import Database
 
@@ -87,12 +88,15 @@ def save_canned(db: Database, actor: Actor, title: str, body: str, clock: Clock,
             row = CannedReply(title=title, body=body, category=category or None, actions=checked,
                               created_by=actor.user_id, created_at=clock())
             s.add(row)
+            s.flush()
         else:
             found = s.get(CannedReply, reply_id)
             if found is None:
                 raise NotFound("canned_not_found", "快捷回复不存在。", "Canned reply not found.")
             row = found
             row.title, row.body, row.category, row.actions = title, body, category or None, checked
+        record_audit(s.connection(), actor, "canned.create" if reply_id is None else "canned.update", "canned",
+                     row.id, {"title": title, "body": body, "category": category, "actions": checked}, clock())
         uow.commit()
         return row
 

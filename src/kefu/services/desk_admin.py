@@ -33,9 +33,10 @@ from kefu.adapters.db.tables.service_desk import (
     TicketSla,
 )
 from kefu.domain.actors import AGENT_ROLES, Actor, Role
-from kefu.domain.clock import Clock
+from kefu.domain.clock import Clock, system_clock
 from kefu.domain.errors import Conflict, InputError, NotFound, PermissionDenied
 from kefu.domain.service.tickets import OPEN_STATUSES, Category
+from kefu.services.audit import record_audit
 from kefu.services.uow import Database
 
 #: a queue code: lower-case letters, digits and underscores, starting with a letter
@@ -107,7 +108,8 @@ def list_queues(db: Database, actor: Actor) -> list[Queue]:
         return list(uow.session.scalars(select(Queue).order_by(Queue.id)))
 
 
-def save_queue(db: Database, actor: Actor, data: QueueInput, *, queue_id: int | None = None) -> Queue:
+def save_queue(db: Database, actor: Actor, data: QueueInput, *, queue_id: int | None = None,
+               clock: Clock = system_clock) -> Queue:
     """Create a queue, or edit ``queue_id``. A code is unique (409 ``queue_code_taken``); the
     default queue ``general`` stays active (tickets no other queue takes land there)."""
     _managers_only(actor)
@@ -131,6 +133,10 @@ def save_queue(db: Database, actor: Actor, data: QueueInput, *, queue_id: int | 
         queue.code, queue.name_zh, queue.name_en = clean.code, clean.name_zh, clean.name_en
         queue.categories, queue.skill, queue.strategy = list(clean.categories), clean.skill, clean.strategy
         queue.is_active = clean.is_active
+        s.flush()
+        record_audit(s.connection(), actor, "queue.create" if queue_id is None else "queue.update", "queue",
+                     queue.code, {"name_zh": queue.name_zh, "categories": queue.categories, "skill": queue.skill,
+                                  "strategy": queue.strategy, "is_active": queue.is_active}, clock())
         uow.commit()
         return queue
 
@@ -269,6 +275,9 @@ def set_agent(db: Database, actor: Actor, user_id: int, settings: AgentSettings,
         s.execute(delete(QueueMember).where(QueueMember.user_id == user_id))
         for code in codes:
             s.add(QueueMember(queue_id=queue_ids[code], user_id=user_id))
+        record_audit(s.connection(), actor, "agent.update", "agent", user_id,
+                     {"queues": codes, "capacity": settings.capacity, "skills": skills,
+                      "supervisor_id": settings.supervisor_id}, now)
         uow.commit()
         return profile
 

@@ -93,7 +93,7 @@ async def _save_queue(request: Request, actor: Actor, queue_id: int | None) -> R
     raw = await request.form()
     try:
         await run_in_threadpool(lambda: admin_svc.save_queue(get_db(request), actor, _queue_input(raw),
-                                                             queue_id=queue_id))
+                                                             queue_id=queue_id, clock=get_runtime(request).clock))
     except KefuError as exc:
         return await run_in_threadpool(_settings_page, request, actor, error_of(exc), exc.status,
                                        f"queue-{queue_id or 'new'}")
