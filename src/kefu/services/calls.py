@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from kefu.adapters.db.tables.auth import User
 from kefu.adapters.db.tables.catalog import Customer
@@ -43,12 +44,16 @@ class CallStep:
     ticket_number: str | None = None
 
 
-def _call(db: Database, call_id: str) -> CallRecord:
-    with db.read() as uow:
-        record = uow.session.scalars(select(CallRecord).where(CallRecord.call_id == call_id)).first()
+def _record_of(session: Session, call_id: str) -> CallRecord:
+    record = session.scalars(select(CallRecord).where(CallRecord.call_id == _clean_id(call_id))).first()
     if record is None:
         raise NotFound("call_not_found", "通话不存在。", "Call not found.", call_id=call_id)
     return record
+
+
+def _call(db: Database, call_id: str) -> CallRecord:
+    with db.read() as uow:
+        return _record_of(uow.session, call_id)
 
 
 def _clean_id(call_id: str) -> str:
@@ -144,9 +149,7 @@ def answer_call(db: Database, call_id: str, employee_no: str, clock: Clock) -> C
     now = clock()
     with db.uow() as uow:
         s = uow.session
-        record = s.scalars(select(CallRecord).where(CallRecord.call_id == _clean_id(call_id))).first()
-        if record is None:
-            raise NotFound("call_not_found", "通话不存在。", "Call not found.", call_id=call_id)
+        record = _record_of(s, call_id)
         agent = s.scalars(select(User).where(User.employee_no == (employee_no or "").strip())).first()
         if agent is None:
             raise NotFound("agent_not_found", "客服不存在。", "Agent not found.", employee_no=employee_no)
@@ -164,9 +167,7 @@ def end_call(db: Database, call_id: str, clock: Clock, *, recording: str | None 
     now = clock()
     with db.uow() as uow:
         s = uow.session
-        record = s.scalars(select(CallRecord).where(CallRecord.call_id == _clean_id(call_id))).first()
-        if record is None:
-            raise NotFound("call_not_found", "通话不存在。", "Call not found.", call_id=call_id)
+        record = _record_of(s, call_id)
         if record.ended_at is not None:                        # the PBX retried
             uow.commit()
             return record
