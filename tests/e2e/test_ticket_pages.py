@@ -452,3 +452,14 @@ def test_the_ticket_workspace_costs_the_same_queries_for_2_or_30_tickets(
     assert page.count('data-testid="desk-ticket-row"') == 30
     assert 'data-testid="level-badge"' in page                               # C2 is a PLUS member
     assert many == few, f"{few} queries for 2 tickets, {many} for 30"
+
+
+def test_agents_search_tickets_by_chinese_words_and_customers_cannot(client: TestClient, desk: Desk) -> None:
+    login(client, "sup")
+    found = client.get("/desk/search", params={"q": "物流停了"})
+    assert found.status_code == 200
+    assert desk.complaint in found.text and desk.question not in found.text
+    assert client.get("/desk/search", params={"q": "发票"}).text.count('data-testid="desk-ticket-row"') == 1
+    assert 'data-testid="search-form"' in client.get("/desk/tickets").text
+    login(client, "cust1")
+    assert client.get("/desk/search", params={"q": "物流"}).status_code == 403

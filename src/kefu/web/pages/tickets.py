@@ -627,6 +627,17 @@ def desk_tickets(request: Request, actor: Actor = Depends(desk_only), queue: str
     }, status_code=status_code)
 
 
+@router.get("/desk/search")
+def desk_search(request: Request, actor: Actor = Depends(agents_only), q: str = "") -> Response:
+    """Full-text search over the tickets this agent may see (subjects, replies and notes)."""
+    db = get_db(request)
+    query = q.strip()[:200]
+    tickets = svc.search_tickets(db, actor, query, limit=PAGE_SIZE) if query else []
+    return tpage(request, "desk/search.html", {
+        "q": query, "tickets": tickets, "next_cursor": None, "filters": DeskFilters(),
+        "extras": admin_svc.queue_extras(db, actor, tickets), "now": get_runtime(request).clock()})
+
+
 @router.get("/desk/tickets/rows")
 def desk_ticket_rows(request: Request, actor: Actor = Depends(desk_only), queue: str = "", mine: str = "",
                      unassigned: str = "", cursor: str = "") -> Response:
