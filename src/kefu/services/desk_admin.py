@@ -35,8 +35,9 @@ from kefu.adapters.db.tables.service_desk import (
 from kefu.domain.actors import AGENT_ROLES, Actor, Role
 from kefu.domain.clock import Clock, system_clock
 from kefu.domain.errors import Conflict, InputError, NotFound, PermissionDenied
-from kefu.domain.service.tickets import OPEN_STATUSES, Category
+from kefu.domain.service.tickets import Category
 from kefu.services.audit import record_audit
+from kefu.services.tickets import IS_OPEN
 from kefu.services.uow import Database
 
 #: a queue code: lower-case letters, digits and underscores, starting with a letter
@@ -50,7 +51,6 @@ STRATEGIES: dict[str, tuple[str, str]] = {
 MAX_CAPACITY = 50
 MAX_SKILLS = 20
 _MANAGERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
-_OPEN_VALUES = tuple(s.value for s in OPEN_STATUSES)
 
 
 def _managers_only(actor: Actor) -> None:
@@ -206,7 +206,7 @@ def list_agents(db: Database, actor: Actor) -> list[AgentRow]:
                                        .join(Queue, Queue.id == QueueMember.queue_id).order_by(Queue.id)):
             queues[user_id].append(code)
         loads = {uid: int(n) for uid, n in s.execute(select(Ticket.assignee_id, func.count()).where(
-            Ticket.assignee_id.is_not(None), Ticket.status.in_(_OPEN_VALUES)).group_by(Ticket.assignee_id))}
+            Ticket.assignee_id.is_not(None), IS_OPEN).group_by(Ticket.assignee_id))}
         missing = {p.supervisor_id for p in profiles.values() if p.supervisor_id and p.supervisor_id not in names}
         if missing:
             names.update({uid: name for uid, name in s.execute(

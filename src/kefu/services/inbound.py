@@ -26,16 +26,15 @@ from kefu.adapters.db.tables.service_desk import Ticket, TicketAttachment, Ticke
 from kefu.domain.actors import Actor, Role
 from kefu.domain.clock import Clock
 from kefu.domain.service.channels import InboundMessage
-from kefu.domain.service.tickets import FINAL_STATUSES, OPEN_STATUSES, Category, Channel, Kind, Status
+from kefu.domain.service.tickets import FINAL_STATUSES, Category, Channel, Kind, Status
 from kefu.services.desk_clocks import DeskRules
 from kefu.services.ports import LiveEvents, Storage
-from kefu.services.tickets import TicketRequest, open_ticket, post_message
+from kefu.services.tickets import IS_OPEN, TicketRequest, open_ticket, post_message
 from kefu.services.uow import Database
 
 #: largest attachment kept from an inbound message (bigger ones are listed in the note, not kept)
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 _CHAT_LIKE = frozenset({Channel.WECHAT.value, Channel.WEIBO.value, Channel.PHONE.value})
-_OPEN_VALUES = tuple(s.value for s in OPEN_STATUSES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +79,7 @@ def _thread_of(db: Database, msg: InboundMessage, customer_id: str | None) -> Ti
                 return found
         if msg.channel in _CHAT_LIKE:
             return s.scalars(select(Ticket).where(
-                Ticket.channel == msg.channel, Ticket.contact == msg.sender, Ticket.status.in_(_OPEN_VALUES),
+                Ticket.channel == msg.channel, Ticket.contact == msg.sender, IS_OPEN,
             ).order_by(Ticket.id.desc()).limit(1)).first()
     return None
 

@@ -20,7 +20,8 @@ from kefu.adapters.db.base import Base, JSONType, Money, UTCDateTime
 
 #: the SQL condition of "still open" used by the partial indexes (keep in step with
 #: :data:`kefu.domain.service.tickets.OPEN_STATUSES`)
-OPEN_SQL = "status IN ('new', 'confirmed', 'processing', 'waiting_customer')"
+OPEN_STATUS_VALUES = ("new", "confirmed", "processing", "waiting_customer")
+OPEN_SQL = "status IN (" + ", ".join(f"'{v}'" for v in OPEN_STATUS_VALUES) + ")"
 _OPEN = text(OPEN_SQL)
 _SLA_PENDING = text("met_at IS NULL AND breached_at IS NULL")
 _WARN_PENDING = text("met_at IS NULL AND warned_at IS NULL AND breached_at IS NULL")
