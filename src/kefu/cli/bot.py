@@ -1,0 +1,114 @@
+"""`kefu bot`: train the smart assistant's intent classifier, score it on a labelled file, or
+read one message.
+
+``train`` fits the classifier on ``data/bot/train.jsonl`` with a fixed seed and writes
+``var/bot/model.joblib`` (both paths are options). Other commands load that file and, when it is
+missing or stale, train once and write it first, so a fresh clone needs no separate step.
+
+``eval FILE.jsonl`` reads shared/eval/bot/README.md's format and prints intent accuracy,
+macro-F1, precision and recall per intent, slot exact match (over the messages with labelled
+slots: the predicted slot dict equals the labelled one), spurious slots, p50/p99 latency per
+message (in-process understanding after one warm-up message, model already loaded), every
+failing message as JSON, and last ``N passed, M failed`` (a message passes when its intent and
+every listed slot are right). It exits 0 whenever the file could be read and 2 with a message
+naming the line when it cannot.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from kefu.adapters.bot import DEFAULT_MODEL_FILE, DEFAULT_TRAIN_FILE, SEED, IntentModel, load_or_train, save
+from kefu.adapters.bot import train_from_file as train_model_from_file
+from kefu.domain.bot.scoring import EvalReport, LabelledFileError, Outcome, Ratio, parse_labelled, score
+
+app = typer.Typer(no_args_is_help=True)
+
+MODEL_OPTION = typer.Option(DEFAULT_MODEL_FILE, "--model", help="model file (trained and written when missing)")
+DATA_OPTION = typer.Option(DEFAULT_TRAIN_FILE, "--data", help="training file, one labelled JSON object a line")
+
+
+def _ratio(r: Ratio) -> str:
+    return f"{r.value:.3f} ({r.hits}/{r.total})" if r.total else f"  n/a ({r.hits}/{r.total})"
+
+
+def _failure(o: Outcome) -> dict[str, Any]:
+    return {"line": o.case.line, "text": o.case.text,
+            "expected": {"intent": o.case.intent, "slots": dict(o.case.slots)},
+            "got": {"intent": o.got.intent.value, "confidence": round(o.got.confidence, 3),
+                    "slots": dict(o.got.slots)}}
+
+
+def report_lines(report: EvalReport) -> list[str]:
+    """The printed report; the last line is ``N passed, M failed``."""
+    lines = [f"messages          {len(report.outcomes)}",
+             f"intent accuracy   {_ratio(report.accuracy)}",
+             f"macro-F1          {report.macro_f1:.3f}",
+             f"{'per intent:':<22}{'precision':<18}recall"]
+    lines += [f"  {intent:<20}{_ratio(f.precision):<18}{_ratio(f.recall)}"
+              for intent, f in report.per_intent().items()]
+    lines += [f"slot exact match  {_ratio(report.slot_exact_match)}  (messages with labelled slots: "
+              "predicted slot dict == labelled)",
+              f"spurious slots    {report.spurious_slots.hits} of {report.spurious_slots.total} messages "
+              "labelled without slots",
+              f"latency           p50 {report.latency(50) * 1000:.2f} ms, p99 {report.latency(99) * 1000:.2f} ms "
+              "per message (in-process understanding)"]
+    failures = report.failures
+    lines.append(f"failures: {len(failures)}")
+    lines += ["  " + json.dumps(_failure(o), ensure_ascii=False) for o in failures]
+    lines.append(f"{report.passed} passed, {report.failed} failed")
+    return lines
+
+
+def _model(model: Path, data: Path) -> IntentModel:
+    try:
+        return load_or_train(model, data)
+    except (OSError, ValueError) as exc:
+        typer.echo(f"cannot load or train the bot model: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command("train")
+def train(data: Path = DATA_OPTION,
+          out: Path = typer.Option(DEFAULT_MODEL_FILE, "--out", help="where to write the model"),
+          seed: int = typer.Option(SEED, help="random seed (the same seed and data give the same model)")) -> None:
+    """Train the intent classifier on a labelled file and write the model."""
+    started = time.perf_counter()
+    try:
+        model = train_model_from_file(data, seed)
+    except (OSError, ValueError) as exc:
+        typer.echo(f"cannot train from {data}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    save(model, out)
+    typer.echo(f"trained on {data} ({len(model.intents)} intents) in {time.perf_counter() - started:.1f} s; "
+               f"wrote {out}")
+
+
+@app.command("eval")
+def eval_file(file: Path = typer.Argument(..., help="labelled messages, one JSON object a line"),
+              model: Path = MODEL_OPTION, data: Path = DATA_OPTION) -> None:
+    """Score intent detection and slot extraction on a labelled JSONL file (shared/eval/bot/README.md)."""
+    try:
+        raw = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        typer.echo(f"cannot read {file}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        messages = parse_labelled(raw, str(file))
+    except LabelledFileError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    for line in report_lines(score(messages, _model(model, data), time.perf_counter)):
+        typer.echo(line)
+
+
+@app.command("ask")
+def ask(text: str = typer.Argument(..., help="a customer message"),
+        model: Path = MODEL_OPTION, data: Path = DATA_OPTION) -> None:
+    """Read one message and print its intent, confidence, slots and alternatives as JSON."""
+    typer.echo(json.dumps(_model(model, data).understand(text).as_dict(), ensure_ascii=False))
