@@ -131,3 +131,9 @@ def test_percentile_is_nearest_rank() -> None:
     assert percentile(values, 99) == 99.0
     assert percentile([3.0], 99) == 3.0
     assert percentile([], 50) == 0.0
+
+
+def test_the_cli_defaults_are_the_adapters() -> None:
+    assert bot_cli.DEFAULT_MODEL_FILE == intent_model.DEFAULT_MODEL_FILE
+    assert bot_cli.DEFAULT_TRAIN_FILE == intent_model.DEFAULT_TRAIN_FILE
+    assert bot_cli.SEED == intent_model.SEED

@@ -19,15 +19,22 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from kefu.adapters.bot import DEFAULT_MODEL_FILE, DEFAULT_TRAIN_FILE, SEED, IntentModel, load_or_train, save
-from kefu.adapters.bot import train_from_file as train_model_from_file
+from kefu.config import PROJECT_ROOT
 from kefu.domain.bot.scoring import EvalReport, LabelledFileError, Outcome, Ratio, parse_labelled, score
 
+if TYPE_CHECKING:  # scikit-learn takes seconds to import: only the bot commands load it
+    from kefu.adapters.bot import IntentModel
+
 app = typer.Typer(no_args_is_help=True)
+
+#: the same defaults as ``kefu.adapters.bot`` (not imported here, so other commands start fast)
+DEFAULT_MODEL_FILE = PROJECT_ROOT / "var" / "bot" / "model.joblib"
+DEFAULT_TRAIN_FILE = PROJECT_ROOT / "data" / "bot" / "train.jsonl"
+SEED = 20260305
 
 MODEL_OPTION = typer.Option(DEFAULT_MODEL_FILE, "--model", help="model file (trained and written when missing)")
 DATA_OPTION = typer.Option(DEFAULT_TRAIN_FILE, "--data", help="training file, one labelled JSON object a line")
@@ -66,6 +73,8 @@ def report_lines(report: EvalReport) -> list[str]:
 
 
 def _model(model: Path, data: Path) -> IntentModel:
+    from kefu.adapters.bot import load_or_train
+
     try:
         return load_or_train(model, data)
     except (OSError, ValueError) as exc:
@@ -78,6 +87,9 @@ def train(data: Path = DATA_OPTION,
           out: Path = typer.Option(DEFAULT_MODEL_FILE, "--out", help="where to write the model"),
           seed: int = typer.Option(SEED, help="random seed (the same seed and data give the same model)")) -> None:
     """Train the intent classifier on a labelled file and write the model."""
+    from kefu.adapters.bot import save
+    from kefu.adapters.bot import train_from_file as train_model_from_file
+
     started = time.perf_counter()
     try:
         model = train_model_from_file(data, seed)

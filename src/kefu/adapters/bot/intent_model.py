@@ -212,6 +212,7 @@ def save(model: IntentModel, path: Path) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             joblib.dump(payload, handle, compress=3)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the app may run as another user
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
