@@ -103,6 +103,8 @@ class Order(Base):
     shipping_insurance: Mapped[bool] = mapped_column(Boolean, default=False)
     total_paid: Mapped[Decimal] = mapped_column(Money)
     address: Mapped[str] = mapped_column(Text, default="")
+    #: the recipient's phone for this delivery, when it differs from the customer's
+    recipient_phone: Mapped[str | None] = mapped_column(String(32))
     #: sha256 of the imported record's canonical form: an identical re-import touches nothing
     content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
