@@ -1,5 +1,6 @@
-"""Customer pages: my orders, an order, the after-sales form with its live decision, my
-applications, one application's timeline and actions, and the in-app inbox.
+"""Customer pages: my orders, an order (cancel and change of address before shipment), the
+after-sales form with its live decision, my applications, one application's timeline and
+actions, and the in-app inbox.
 
 Every read and write goes through a service (or the order repository for reading orders, scoped
 to the signed-in customer); a :class:`KefuError` is shown on the page in the reader's language,
@@ -27,7 +28,7 @@ from kefu.domain.aftersales.model import CONDITION_FLAGS, Category, Reason, Requ
 from kefu.domain.errors import InputError, KefuError, NotFound
 from kefu.services import aftersales as svc
 from kefu.services import evidence as evidence_svc
-from kefu.services import notifications
+from kefu.services import notifications, order_changes
 from kefu.services.uow import Database
 from kefu.web.deps import csrf_protect, db_dep, get_db, require_roles
 from kefu.web.i18n import pick_lang
@@ -67,7 +68,7 @@ PAYER_LABELS: dict[str, tuple[str, str]] = {
 ROLE_LABELS: dict[str, tuple[str, str]] = {
     "customer": ("顾客", "Customer"), "agent": ("客服", "Agent"), "supervisor": ("客服主管", "Supervisor"),
     "seller": ("商家", "Seller"),
-    "admin": ("管理员", "Admin"), "system": ("系统", "System"),
+    "admin": ("管理员", "Admin"), "system": ("系统", "System"), "bot": ("智能助手", "Assistant"),
 }
 DELIVERY_LABELS: dict[str, tuple[str, str]] = {
     "signed": ("已签收", "Signed for"), "in_transit": ("运输中", "In transit"), "lost": ("已丢失", "Lost"),
@@ -168,11 +169,73 @@ def my_orders(request: Request, actor: Actor = Depends(customer_only), db: Datab
     return page(request, "customer/orders.html", {"orders": orders, "latest": _latest_events(db, orders)})
 
 
+ORDER_STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "paid": ("已付款，待发货", "Paid, not shipped yet"), "shipped": ("已发货", "Shipped"),
+    "delivered": ("已签收", "Delivered"), "completed": ("已完成", "Completed"), "cancelled": ("已取消", "Cancelled"),
+}
+CHANGE_LABELS: dict[str, tuple[str, str]] = {
+    "cancel": ("取消订单", "Order cancelled"), "change_address": ("修改收货地址", "Address changed"),
+}
+
+
+def _order_page(request: Request, actor: Actor, order_id: str, *, error: dict[str, Any] | None = None,
+                address_form: dict[str, str] | None = None, done: str | None = None,
+                status_code: int = 200) -> Response:
+    """The order, what may change on it now (issue 5 §2, asked of the domain rules) and its history."""
+    db = get_db(request)
+    order = _customer_order(db, actor, order_id)
+    can_cancel, can_readdress = order_changes.change_options(order)
+    return page(request, "customer/order.html", {
+        "order": order, "can_cancel": can_cancel, "can_readdress": can_readdress,
+        "changes": order_changes.list_order_changes(db, actor, order_id), "change_error": error,
+        "address_form": address_form or {"address": order.address, "phone": ""},
+        "done": done if done in CHANGE_LABELS else None,
+        "order_status_label": lambda c: _label(ORDER_STATUS_LABELS, c),
+        "change_label": lambda c: _label(CHANGE_LABELS, c),
+    }, status_code=status_code)
+
+
 @router.get("/orders/{order_id}")
 def order_detail(request: Request, order_id: str, actor: Actor = Depends(customer_only),
-                 db: Database = Depends(db_dep)) -> Response:
-    order = _customer_order(db, actor, order_id)
-    return page(request, "customer/order.html", {"order": order})
+                 done: str | None = None) -> Response:
+    return _order_page(request, actor, order_id, done=done)
+
+
+def _form_text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+@router.post("/orders/{order_id}/cancel", dependencies=[Depends(csrf_protect)])
+async def cancel_order_form(request: Request, order_id: str, actor: Actor = Depends(customer_only)) -> Response:
+    """Cancel from the order page once the shopper ticked the confirmation; a refusal is shown there."""
+    form = await request.form()
+    runtime = get_runtime(request)
+    try:
+        if _form_text(form, "confirm") != "yes":
+            raise InputError("confirmation_required", "请勾选确认后再取消订单。",
+                             "Tick the box to confirm the cancellation.")
+        await run_in_threadpool(order_changes.cancel_order, get_db(request), actor, order_id, runtime.clock,
+                                reason=_form_text(form, "reason")[:500])
+    except KefuError as exc:
+        return await run_in_threadpool(_order_page, request, actor, order_id, error=error_of(exc),
+                                       status_code=exc.status)
+    return RedirectResponse(f"/orders/{order_id}?done=cancel", status_code=303)
+
+
+@router.post("/orders/{order_id}/address", dependencies=[Depends(csrf_protect)])
+async def change_address_form(request: Request, order_id: str, actor: Actor = Depends(customer_only)) -> Response:
+    """Send the order to another address; what was typed stays in the form when it is refused."""
+    form = await request.form()
+    typed = {"address": _form_text(form, "address")[:1000], "phone": _form_text(form, "phone")[:64]}
+    runtime = get_runtime(request)
+    try:
+        await run_in_threadpool(order_changes.change_address, get_db(request), actor, order_id, typed["address"],
+                                runtime.clock, phone=typed["phone"] or None)
+    except KefuError as exc:
+        return await run_in_threadpool(_order_page, request, actor, order_id, error=error_of(exc),
+                                       address_form=typed, status_code=exc.status)
+    return RedirectResponse(f"/orders/{order_id}?done=change_address", status_code=303)
 
 
 # ── the application form and its live decision ────────────────────────────────────────────

@@ -1,10 +1,12 @@
-"""Orders API: import (JSON), list and detail.
+"""Orders API: import (JSON), list and detail; cancel, change of address and their history.
 
 Error codes (JSON ``{code, message: {zh, en}, detail}``): ``not_authenticated`` (401),
 ``forbidden`` / ``not_allowed`` (403), ``order_not_found`` (404), ``invalid_input`` /
-``malformed_json`` (422). A record that fails validation is not an error of the request: the
-import answers 200 with the record's row (its 1-based index in ``orders``) and reasons in
-``errors``, and the good records land.
+``malformed_json`` (422); cancel and change of address: ``order_not_cancellable`` /
+``address_not_changeable`` (409, ``detail.reason`` says why), ``invalid_address`` /
+``invalid_phone`` / ``address_unchanged`` / ``reason_too_long`` (422). A record that fails
+validation is not an error of the request: the import answers 200 with the record's row (its
+1-based index in ``orders``) and reasons in ``errors``, and the good records land.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from kefu.adapters.db.tables.catalog import Order
 from kefu.domain.actors import Actor, Role
 from kefu.domain.money import fmt
 from kefu.domain.orders import SourceRecord, masked_address
+from kefu.services import order_changes as changes_svc
 from kefu.services import orders as svc
 from kefu.services.orders_import import ImportReport, import_orders
 from kefu.services.uow import Database
 from kefu.web.deps import current_actor, db_dep, require_roles
 from kefu.web.errors import error_responses
-from kefu.web.runtime import Runtime, get_runtime
+from kefu.web.runtime import Runtime, get_runtime, runtime_dep
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
@@ -239,3 +242,84 @@ def list_orders_api(actor: Actor = Depends(current_actor), db: Database = Depend
 def get_order_api(order_id: str, actor: Actor = Depends(current_actor),
                   db: Database = Depends(db_dep)) -> OrderOut:
     return _detail(svc.get_order(db, actor, order_id), actor)
+
+
+# ── cancel and change of address (issue 5 §2) ───────────────────────────────────────────────
+
+
+class CancelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field("", max_length=500, examples=["不想要了"])
+
+
+class AddressIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    address: str = Field(max_length=1000, description="5–200 characters after trimming, no control characters",
+                         examples=["北京市朝阳区建国路88号SOHO现代城1号楼"])
+    phone: str | None = Field(None, max_length=64, description="the recipient's mainland mobile number; "
+                              "omitted or blank keeps the current one", examples=["13900001111"])
+
+
+class RefundLineOut(BaseModel):
+    method: str
+    amount: str = Field(examples=["800.00"])
+
+
+class OrderChangeResultOut(BaseModel):
+    order_id: str
+    action: str = Field(description="`cancel` or `change_address`")
+    status: str
+    address: str
+    recipient_phone: str | None
+    refund: list[RefundLineOut] = Field(description="a cancel's refund, one line per original payment")
+    refund_total: str
+    change_id: int
+    at: datetime
+
+    @classmethod
+    def of(cls, result: changes_svc.OrderChangeResult) -> OrderChangeResultOut:
+        return cls(order_id=result.order_id, action=result.action, status=result.status, address=result.address,
+                   recipient_phone=result.recipient_phone,
+                   refund=[RefundLineOut(method=r.method, amount=fmt(r.amount)) for r in result.refund],
+                   refund_total=fmt(result.refund_total), change_id=result.change_id, at=result.at)
+
+
+class OrderChangeOut(BaseModel):
+    id: int
+    at: datetime
+    action: str
+    actor_role: str = Field(description="customer | agent | supervisor | admin | bot")
+    actor_name: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+    note: str
+
+
+@router.post("/{order_id}/cancel", response_model=OrderChangeResultOut, responses=error_responses(401, 403, 404, 409),
+             summary="Cancel an order that has not shipped; refunded to the original payments")
+def cancel_order_api(order_id: str, body: CancelIn | None = None, actor: Actor = Depends(current_actor),
+                     db: Database = Depends(db_dep), runtime: Runtime = Depends(runtime_dep)) -> OrderChangeResultOut:
+    """The order's customer or staff; ``409 order_not_cancellable`` once it has shipped or is cancelled."""
+    result = changes_svc.cancel_order(db, actor, order_id, runtime.clock, reason=(body or CancelIn()).reason)
+    return OrderChangeResultOut.of(result)
+
+
+@router.post("/{order_id}/address", response_model=OrderChangeResultOut,
+             responses=error_responses(401, 403, 404, 409), summary="Change the delivery address before shipment")
+def change_address_api(order_id: str, body: AddressIn, actor: Actor = Depends(current_actor),
+                       db: Database = Depends(db_dep), runtime: Runtime = Depends(runtime_dep)) -> OrderChangeResultOut:
+    """The order's customer or staff; ``409 address_not_changeable`` once it has shipped or is cancelled."""
+    result = changes_svc.change_address(db, actor, order_id, body.address, runtime.clock, phone=body.phone)
+    return OrderChangeResultOut.of(result)
+
+
+@router.get("/{order_id}/changes", response_model=list[OrderChangeOut], responses=error_responses(401, 404),
+            summary="The order's cancel and address changes, oldest first")
+def list_order_changes_api(order_id: str, actor: Actor = Depends(current_actor),
+                           db: Database = Depends(db_dep)) -> list[OrderChangeOut]:
+    """Sellers see addresses and phones masked."""
+    return [OrderChangeOut(id=c.id, at=c.at, action=c.action, actor_role=c.actor_role, actor_name=c.actor_name,
+                           before=c.before, after=c.after, note=c.note)
+            for c in changes_svc.list_order_changes(db, actor, order_id)]
