@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     #: the app relays the outbox and runs the sweeps itself (embedded default); turn off when a
     #: separate worker does it
     background_jobs: bool = True
+    #: load the smart assistant's classifier in the background when the app starts (else on the
+    #: first message)
+    warm_assistant: bool = True
     #: threads per app process for blocking request work (database calls). Few is faster: more
     #: threads than cores only add GIL hand-offs, and SQLite takes one writer at a time anyway
     #: (measured with bench/http/run.sh on 2 cores: 2 threads ~340 submissions/s, 8 threads ~254)

@@ -12,7 +12,7 @@ Who sees a ticket (DESIGN.md §Security, issue 4 "cannot read one another's tick
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -93,6 +93,18 @@ class TicketRequest:
     evidence_ids: tuple[int, ...] = ()
     tags: tuple[str, ...] = ()
     external_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptEntry:
+    """A message that happened before the ticket existed (the smart assistant's conversation),
+    kept on the ticket with its own author and time: ``customer``, ``bot``, or an internal
+    ``system`` note for the agents."""
+
+    role: str
+    text: str
+    at: datetime
+    internal: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,7 +408,9 @@ _SEEN_MESSAGE = select(TicketMessage.ticket_id).where(
 
 
 def open_ticket(db: Database, actor: Actor, req: TicketRequest, rules: DeskRules, clock: Clock, *,
-                live: LiveEvents | None = None) -> Ticket:
+                live: LiveEvents | None = None, history: Sequence[TranscriptEntry] = (),
+                replies: Sequence[TranscriptEntry] = (),
+                after_write: Callable[[Connection, Ticket], None] | None = None) -> Ticket:
     """Open a ticket (issue 4 §1–§4): route it to a queue by kind and category, rank it (D5),
     start its SLA clocks (D2–D4), assign it to a free online agent of the queue, and — for a
     complaint naming an agent (D9) — hand it to that agent's supervisor instead.
@@ -405,7 +419,11 @@ def open_ticket(db: Database, actor: Actor, req: TicketRequest, rules: DeskRules
     the ticket, its first message, attachments, tags, search text, clocks, history row and the
     customer's notice are then written with plain INSERTs in one transaction, so the write lock
     is held for a handful of statements. An e-mail or WeChat message delivered twice opens one
-    ticket (``external_id``)."""
+    ticket (``external_id``).
+
+    A conversation handed over by the assistant (issue 5 §5) brings its transcript: ``history``
+    is written before the first message, ``replies`` after it, each with its own author and
+    time; ``after_write`` runs in the same transaction (the assistant links its session)."""
     subject = _clean_text(req.subject, "标题", "subject", "subject_missing", 200)
     body = _clean_text(req.body, "问题描述", "description", "body_missing", MAX_BODY)
     tags = _clean_tags(req.tags)
@@ -448,6 +466,7 @@ def open_ticket(db: Database, actor: Actor, req: TicketRequest, rules: DeskRules
             conn.execute(_ASSIGNED_AT, {"agent": values["assignee_id"], "now": now})
         data["assignee"] = values["assignee_id"]
         ticket = Ticket(**values)
+        _write_transcript(conn, ticket.id, req.channel.value, contact_name, history)
         message_id = conn.execute(_INSERT_MESSAGE, {
             "ticket_id": ticket.id, "author_user_id": actor.user_id,
             "author_role": Role.CUSTOMER.value if actor.role in (Role.CUSTOMER, Role.SYSTEM) else actor.role.value,
@@ -457,7 +476,8 @@ def open_ticket(db: Database, actor: Actor, req: TicketRequest, rules: DeskRules
         files = _attach_files(conn, actor, ticket.id, message_id, req.evidence_ids, now)
         if files:
             data["evidence"] = files
-        index_text(conn, ticket.id, subject, body)
+        _write_transcript(conn, ticket.id, req.channel.value, contact_name, replies)
+        index_text(conn, ticket.id, subject, body, *(e.text for e in (*history, *replies) if not e.internal))
         if tags:
             conn.execute(insert(TicketTag), [{"ticket_id": ticket.id, "tag": tag} for tag in tags])
         start_clocks(conn, rules, ticket, now, queue_code=queue.code)
@@ -469,8 +489,46 @@ def open_ticket(db: Database, actor: Actor, req: TicketRequest, rules: DeskRules
                 event="ticket_opened", zh=f"您的{kind_zh}已受理，工单号 {ticket.number}。",
                 en=f"We have your {kind_en}: ticket {ticket.number}.", link=f"/tickets/{ticket.number}",
                 sms=False), now)
+        if after_write is not None:
+            after_write(conn, ticket)
     announce(live, ticket)
     return ticket
+
+
+_AUTHOR_NAMES = {"bot": "智能助手", "system": "系统"}
+
+
+def _write_transcript(conn: Connection, ticket_id: int, channel: str, customer_name: str,
+                      entries: Sequence[TranscriptEntry]) -> None:
+    for entry in entries:
+        conn.execute(_INSERT_MESSAGE, {
+            "ticket_id": ticket_id, "author_user_id": None, "author_role": entry.role,
+            "author_name": _AUTHOR_NAMES.get(entry.role, customer_name), "body": entry.text[:MAX_BODY],
+            "visibility": "internal" if entry.internal else "public", "channel": channel, "external_id": None,
+            "created_at": entry.at})
+
+
+def post_bot_message(db: Database, number: str, body: str, clock: Clock, *,
+                     live: LiveEvents | None = None) -> TicketMessage:
+    """The assistant's answer on a handed-over conversation while no person has answered yet
+    (issue 5 §5). It is the platform's own text, so no compliance check; it does not meet the
+    first-response clock (only a person does) and changes no status."""
+    now = clock()
+    with db.uow() as uow:
+        s = uow.session
+        ticket = s.scalars(select(Ticket).where(Ticket.number == number).with_for_update()).first()
+        if ticket is None:
+            raise _not_found(number)
+        message = TicketMessage(ticket_id=ticket.id, author_user_id=None, author_role="bot",
+                                author_name=_AUTHOR_NAMES["bot"], visibility="public", body=body[:MAX_BODY],
+                                channel=ticket.channel, external_id=None, created_at=now)
+        s.add(message)
+        ticket.updated_at = now
+        ticket.version += 1
+        s.flush()
+        uow.commit()
+    announce(live, ticket, message)
+    return message
 
 
 # ── messages ───────────────────────────────────────────────────────────────────────────────

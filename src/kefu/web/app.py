@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -54,6 +55,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.thread_pool_size
         runtime = runtime_of(app_)
         await runtime.live.start()
+        # load the assistant's classifier off the event loop, so the first chat message is quick
+        warm = asyncio.get_running_loop().run_in_executor(None, _warm_assistant, runtime) \
+            if settings.warm_assistant else None
         task = None
         # With Redis the worker (`kefu worker`) runs the relay and the sweeps as Dramatiq tasks.
         if settings.background_jobs and not settings.redis_url:
@@ -64,6 +68,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await runtime.live.stop()
+        if warm is not None and not warm.done():
+            warm.cancel()
         if owns_db:
             database.dispose()
 
@@ -113,6 +119,13 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _warm_assistant(runtime: Any) -> None:
+    try:
+        runtime.assistant()
+    except (OSError, ValueError) as exc:  # the first message reports it properly; the app still serves
+        logging.getLogger("kefu.app").warning("could not load the assistant's model: %s", exc)
 
 
 def _document_conventions(schema: dict[str, Any]) -> dict[str, Any]:

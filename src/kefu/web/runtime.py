@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.to_thread
@@ -32,6 +33,9 @@ from kefu.services.notifications import relay_outbox
 from kefu.services.ports import Sender, Storage
 from kefu.services.uow import Database
 
+if TYPE_CHECKING:
+    from kefu.services.assistant import AssistantDeps
+
 log = logging.getLogger("kefu.runtime")
 RELAY_BATCH = 500
 
@@ -45,6 +49,28 @@ class Runtime:
     desk: DeskRules
     live: InProcessBroker | RedisBroker
     clock: Clock = field(default=system_clock)
+    #: the assistant's heavy parts (classifier, policy data), built on first use
+    _assistant_parts: Any = field(default=None, repr=False)
+    _assistant_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def assistant(self) -> AssistantDeps:
+        """The smart assistant's dependencies. The intent classifier (scikit-learn) loads on the
+        first call — the app warms it in the background at start — and is shared afterwards;
+        the clock, the live broker and the desk rules are read from this runtime each call, so a
+        test that sets ``runtime.clock`` is obeyed."""
+        from dataclasses import replace
+
+        parts = self._assistant_parts
+        if parts is None:
+            with self._assistant_lock:
+                parts = self._assistant_parts
+                if parts is None:
+                    from kefu.bootstrap import assistant_deps
+
+                    parts = self._assistant_parts = assistant_deps(self.settings.policy_dir, self.book, self.desk,
+                                                                   self.clock)
+        deps: AssistantDeps = replace(parts, clock=self.clock, live=self.live, desk=self.desk, book=self.book)
+        return deps
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kefu.web.api.v1 import aftersales, auth, channels, compliance, live, orders, tickets
+from kefu.web.api.v1 import aftersales, auth, bot, channels, compliance, live, orders, tickets
 
 ROUTERS: list[APIRouter] = [
     aftersales.router,
     auth.router,
+    bot.router,
     channels.router,
     compliance.router,
     live.router,

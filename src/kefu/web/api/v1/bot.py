@@ -1,0 +1,65 @@
+"""The smart assistant's API: ``POST /api/v1/bot/messages`` (shared/eval/bot/README.md).
+
+``{"session_id": "...", "text": "..."}`` → ``{"intent", "confidence", "slots", "reply",
+"handoff", …}``. With a customer's bearer token (or page session) the answers are grounded in
+that shopper's orders; without one the assistant answers in general and asks the visitor to log in
+for anything about an order. ``lang`` (``zh`` default, ``en``) picks the reply's language, else
+the request's locale. Error codes: ``bot_session_invalid``, ``bot_text_missing``,
+``bot_text_too_long`` (422), ``invalid_input`` (422: wrong JSON shape), ``malformed_json`` (400).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import orjson
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from kefu.domain.actors import Actor
+from kefu.services.assistant import MAX_TEXT, converse
+from kefu.services.uow import Database
+from kefu.web.deps import db_dep, optional_actor
+from kefu.web.errors import error_responses
+from kefu.web.runtime import Runtime, runtime_dep
+
+router = APIRouter(tags=["assistant"])
+
+
+class BotMessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    session_id: str = Field(max_length=128, description="the client's conversation id (1–128 of A–Z a–z 0–9 _.:@-)",
+                            examples=["web-5f2c"])
+    text: str = Field(max_length=MAX_TEXT * 4, description="what the customer typed", examples=["我的订单到哪了"])
+    lang: Literal["zh", "en"] | None = Field(default=None, description="reply language (default: the request's)")
+
+
+class BotMessageOut(BaseModel):
+    session_id: str
+    intent: str = Field(description="one of the 16 intents of shared/eval/bot/README.md")
+    confidence: float
+    slots: dict[str, str]
+    reply: str = Field(description="the answer; empty when a person has the conversation")
+    handoff: bool = Field(description="the conversation is with a person (a web-chat ticket)")
+    handoff_reason: str | None
+    ticket: str | None
+    agent_online: bool | None
+    topic: str = Field(description="the intent the answer is about (a bare order pick continues the last one)")
+    buttons: list[dict[str, str | None]]
+    source: str | None
+    cites: list[dict[str, str]]
+    data: dict[str, object]
+    alternatives: list[dict[str, object]]
+
+
+@router.post("/bot/messages", response_model=BotMessageOut, responses=error_responses(400, 422),
+             summary="Ask the smart assistant one message of a conversation")
+async def bot_message(body: BotMessageIn, actor: Actor | None = Depends(optional_actor),
+                      db: Database = Depends(db_dep), runtime: Runtime = Depends(runtime_dep)) -> Response:
+    """The intent, confidence and slots of the message and the assistant's answer to it."""
+    deps = await run_in_threadpool(runtime.assistant)
+    answer = await run_in_threadpool(converse, db, actor, body.session_id, body.text, deps, channel="api")
+    return Response(orjson.dumps(answer.as_dict(body.lang or "zh")), media_type="application/json")
