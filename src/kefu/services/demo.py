@@ -53,6 +53,7 @@ from kefu.services.aftersales import (
     transition_application,
 )
 from kefu.services.evidence import upload_evidence
+from kefu.services.faq import DEFAULT_ARTICLES_FILE, import_articles
 from kefu.services.ports import Storage
 from kefu.services.uow import Database
 
@@ -745,6 +746,7 @@ def load_demo(db: Database, storage: Storage, book: PolicyBook, *, clock: Clock 
     runner = _Runner(db, book, storage, accounts, now)
     for n, (sc, order, who) in enumerate(planned, start=1):
         runner.run(sc, order, who, n)
+    import_articles(db, DEFAULT_ARTICLES_FILE, clock=clock)     # the assistant's FAQ (data/faq)
     return summarize(db, loaded=True)
 
 
