@@ -264,6 +264,10 @@ def test_find_for_intent_cites_the_best_fitting_article_of_the_intent(db: Databa
     assert unrelated is not None and unrelated.slug == "invoice-electronic"
     assert faq.find_for_intent(db, "greeting") is None
     assert faq.find_for_intent(db, "no-such-intent") is None
+    assert faq.cite_for_intent(db, "invoice", "税号填错了要重开") == (
+        "invoice-change-title", "发票抬头、税号填错了怎么改（换开、重开）",
+        "Wrong invoice title or tax number: changing or reissuing an invoice")
+    assert faq.cite_for_intent(db, "greeting") is None
 
 
 def test_the_index_follows_writes_and_searches_without_a_query(db: Database, clock: FixedClock) -> None:

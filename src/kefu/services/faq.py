@@ -9,7 +9,8 @@ empty table (a fresh database).
 
 Reads: :func:`list_articles` and :func:`get_article` (staff also see unpublished articles),
 :func:`search_faq` (the best published articles for a question, in the asked language) and
-:func:`find_for_intent` (the published article the assistant cites for an intent).
+:func:`find_for_intent` / :func:`cite_for_intent` (the published article the assistant cites for
+an intent).
 
 Searching is on the assistant's hot path, so the index (:class:`kefu.adapters.search.faq_index.
 FaqIndex`) lives in memory, one per :class:`Database` in this process. A write in this process
@@ -444,20 +445,36 @@ def search_faq(db: Database, query: str, lang: str = "zh", limit: int = 3, *,
     return [snap.entries[slug].hit(score, _lang(lang)) for slug, score in found]
 
 
-def find_for_intent(db: Database, intent: str, lang: str = "zh", text: str = "") -> FaqHit | None:
-    """The published article the assistant cites for ``intent``: among that intent's articles the
-    one that fits ``text`` best when it shares words with any, else the oldest; None when no
-    published article has the intent."""
+def _for_intent(db: Database, intent: str, text: str) -> tuple[_Entry, float] | None:
     snap = _snapshot(db)
-    slugs = snap.by_intent.get(intent)
+    slugs = snap.by_intent.get(str(intent))
     if not slugs:
         return None
     if text.strip():
         found = snap.index.search(text, 1, among=slugs, min_score=0.0)
         if found:
             slug, score = found[0]
-            return snap.entries[slug].hit(score, _lang(lang))
-    return snap.entries[slugs[0]].hit(0.0, _lang(lang))
+            return snap.entries[slug], score
+    return snap.entries[slugs[0]], 0.0
+
+
+def find_for_intent(db: Database, intent: str, lang: str = "zh", text: str = "") -> FaqHit | None:
+    """The published article the assistant cites for ``intent``: among that intent's articles the
+    one that fits ``text`` best when it shares words with any, else the oldest; None when no
+    published article has the intent."""
+    found = _for_intent(db, intent, text)
+    return found[0].hit(found[1], _lang(lang)) if found else None
+
+
+def cite_for_intent(db: Database, intent: str, text: str = "") -> tuple[str, str, str] | None:
+    """:func:`find_for_intent` as the assistant cites it: ``(slug, Chinese title, English title)``
+    (the English title is the Chinese one when the article has none). Bind ``db`` with
+    ``functools.partial`` for :data:`kefu.services.assistant.FaqLookup`."""
+    found = _for_intent(db, intent, text)
+    if found is None:
+        return None
+    entry = found[0]
+    return entry.slug, entry.title_zh, entry.title_en or entry.title_zh
 
 
 def cite_threshold(db: Database) -> float:
