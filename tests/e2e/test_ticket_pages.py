@@ -362,25 +362,37 @@ def test_the_customer_accepts_the_result_and_rates_it_once(client: TestClient, d
 # ── chat, settings, English ────────────────────────────────────────────────────────────────
 
 
-def test_the_chat_opens_a_web_chat_consultation_and_continues_it(client: TestClient, desk: Desk,
-                                                                   db: Database) -> None:
+def test_the_chat_answers_with_the_assistant_then_hands_over_to_a_web_chat_ticket(client: TestClient, desk: Desk,
+                                                                                  db: Database) -> None:
     login(client, "cust1")
     assert 'data-testid="chat-widget"' in client.get("/tickets").text
     first = client.get("/chat")
-    assert "有什么可以帮您？" in first.text and 'data-testid="chat-widget"' not in first.text
-    started = client.post("/chat", data={"csrf_token": csrf_of(first.text), "body": "我的优惠券用不了"},
-                          follow_redirects=False)
-    assert started.status_code == 303
+    assert "智能客服" in first.text and 'data-testid="chat-widget"' not in first.text
+    assert "kefu_chat" in first.headers.get("set-cookie", "")
+    token = csrf_of(first.text)
+    htmx = {"HX-Request": "true"}
+    asked = client.post("/chat/send", data={"csrf_token": token, "body": "发票怎么开"}, headers=htmx)
+    assert asked.status_code == 200 and 'data-role="bot"' in asked.text and "发票" in asked.text
+    assert 'data-intent="invoice"' in asked.text and 'hx-swap-oob="true"' in asked.text
+    assert "发票怎么开" in client.get("/chat").text                       # the turn is kept
+    empty = client.post("/chat/send", data={"csrf_token": token, "body": "  "}, headers=htmx)
+    assert empty.headers["HX-Retarget"] == "#chat-error" and "请输入您的问题" in empty.text
+    handed = client.post("/chat/send", data={"csrf_token": token, "body": "转人工"}, headers=htmx)
+    assert handed.headers["HX-Redirect"] == "/chat"
     chat = client.get("/chat").text
-    assert "我的优惠券用不了" in chat and "data-conversation=" in chat and 'sse-swap="message"' in chat
+    assert "发票怎么开" in chat and "data-conversation=" in chat and 'sse-swap="message"' in chat
     number = re.search(r'data-conversation="(T\d+)"', chat).group(1)
-    sent = client.post(f"/tickets/{number}/reply", data={"csrf_token": csrf_of(chat), "body": "提示已过期",
-                                                         "back": "chat"}, headers={"HX-Request": "true"})
+    sent = client.post("/chat/send", data={"csrf_token": csrf_of(chat), "body": "提示已过期"}, headers=htmx)
     assert sent.status_code == 200 and sent.headers["HX-Trigger"] == "kefu-sent"
     assert "提示已过期" in client.get("/chat").text
     with db.read() as uow:
         ticket = uow.session.scalars(select(Ticket).where(Ticket.number == number)).one()
-        assert (ticket.channel, ticket.kind, ticket.category) == ("web_chat", "consultation", "other")
+        assert (ticket.channel, ticket.kind) == ("web_chat", "consultation")
+        roles = uow.session.scalars(select(TicketMessage.author_role).where(TicketMessage.ticket_id == ticket.id)
+                                    .order_by(TicketMessage.id)).all()
+    assert roles[:2] == ["customer", "bot"] and roles.count("customer") == 3
+    fresh = client.post("/chat/new", data={"csrf_token": csrf_of(chat)}, follow_redirects=False)
+    assert fresh.status_code == 303 and "kefu_chat" in fresh.headers["set-cookie"]
 
 
 def test_supervisors_set_up_queues_and_agents(client: TestClient, desk: Desk, db: Database) -> None:

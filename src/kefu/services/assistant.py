@@ -220,14 +220,22 @@ def converse(db: Database, actor: Actor | None, session_id: str, text: str, deps
     return BotAnswer(session_id, u, turn.intent, turn.reply, turn.handoff)
 
 
+def _stored_state(state: ConversationState, reply: Reply | None) -> dict[str, Any]:
+    """The session's JSON: the conversation state and the last answer's buttons (a page that is
+    loaded again shows them)."""
+    buttons = [{"zh": b.zh, "en": b.en, "send": b.send, "href": b.href} for b in reply.buttons] if reply else []
+    return {**state.to_json(), "buttons": buttons}
+
+
 def _save(conn: Connection, owner: str, key: str, session: Any, turn: _Turn, state: ConversationState,
           channel: str, now: datetime) -> int:
+    stored = _stored_state(state, turn.reply)
     if session is None:
         return int(conn.execute(_NEW_SESSION, {
             "owner": owner, "session_key": key, "customer_id": turn.customer_id, "channel": channel,
-            "state": state.to_json(), "turns": 1, "ticket_id": None, "handoff_reason": None, "handoff_at": None,
+            "state": stored, "turns": 1, "ticket_id": None, "handoff_reason": None, "handoff_at": None,
             "started_at": now, "updated_at": now}).scalar_one())
-    conn.execute(_SAVE_SESSION, {"sid": session.id, "state": state.to_json(), "now": now})
+    conn.execute(_SAVE_SESSION, {"sid": session.id, "state": stored, "now": now})
     return int(session.id)
 
 
@@ -537,18 +545,16 @@ def _hand_over(db: Database, turn: _Turn, session_id: str, owner: str, session: 
     saved: dict[str, Any] = {}
 
     def link(conn: Connection, ticket: Ticket) -> None:
+        due = conn.scalar(_FIRST_RESPONSE_DUE, {"id": ticket.id})
+        reply = _handoff_reply(turn, key, ticket, due)
+        saved["reply"] = turn.reply = reply
         sid = _save(conn, owner, session_id, session, turn, state, channel, now)
         conn.execute(_HANDED, {"sid": sid, "ticket_id": ticket.id, "reason": turn.handoff.value if turn.handoff
                                else None, "now": now})
-        due = conn.scalar(_FIRST_RESPONSE_DUE, {"id": ticket.id})
-        saved["due"] = due
-        reply = _handoff_reply(turn, key, ticket, due)
-        saved["reply"] = reply
         conn.execute(desk._INSERT_MESSAGE, {
             "ticket_id": ticket.id, "author_user_id": None, "author_role": "bot", "author_name": "智能助手",
             "body": reply.zh, "visibility": "public", "channel": ticket.channel, "external_id": None,
             "created_at": now})
-        turn.reply = reply
         _record(conn, sid, turn, now)
 
     note = desk.TranscriptEntry("system", "\n".join(lines), now, internal=True)
@@ -597,7 +603,37 @@ def _with_person(db: Database, turn: _Turn, session_id: str, sid: int, ticket: A
     state = _next_state(turn)
     now = turn.deps.clock()
     with db.write_connection() as write:
-        write.execute(_SAVE_SESSION, {"sid": sid, "state": state.to_json(), "now": now})
+        write.execute(_SAVE_SESSION, {"sid": sid, "state": _stored_state(state, reply), "now": now})
         _record(write, sid, turn, now)
     return BotAnswer(session_id, turn.u, turn.intent if reply else turn.u.intent, reply, None, ticket.number,
                      agent_online=ticket.assignee_id is not None)
+
+
+# ── the conversation as a page shows it ─────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """A shopper's conversation: the turns so far, the last answer's buttons, and the open ticket
+    it was handed over to (then the page shows the ticket's live transcript instead)."""
+
+    session_id: str
+    turns: list[tuple[str, str, datetime]]
+    buttons: tuple[Button, ...]
+    ticket: str | None
+
+
+def conversation(db: Database, actor: Actor, session_id: str) -> Conversation:
+    """The customer's own conversation ``session_id`` (empty when there is none yet)."""
+    if actor.role is not Role.CUSTOMER or actor.customer_id is None or not SESSION_ID.match(session_id or ""):
+        return Conversation(session_id, [], say.MENU, None)
+    with db.read_connection() as conn:
+        session = conn.execute(_SESSION, {"owner": f"customer:{actor.customer_id}", "key": session_id}).first()
+        if session is None:
+            return Conversation(session_id, [], say.MENU, None)
+        turns = [(t.text, t.reply, t.at) for t in reversed(conn.execute(_TURNS, {"sid": session.id}).all())]
+        ticket = conn.execute(_TICKET, {"id": session.ticket_id}).first() if session.ticket_id else None
+    stored = (session.state or {}).get("buttons") or []
+    buttons = tuple(Button(b.get("zh", ""), b.get("en", ""), b.get("send"), b.get("href")) for b in stored)
+    open_ticket = ticket.number if ticket is not None and Status(ticket.status) in OPEN_STATUSES else None
+    return Conversation(session_id, turns, buttons, open_ticket)

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Connection, delete, func, select
 
 from kefu.adapters.db.tables.auth import User
 from kefu.adapters.db.tables.service_desk import (
@@ -30,12 +30,13 @@ from kefu.adapters.db.tables.service_desk import (
     Queue,
     QueueMember,
     Ticket,
+    TicketMessage,
     TicketSla,
 )
 from kefu.domain.actors import AGENT_ROLES, Actor, Role
 from kefu.domain.clock import Clock, system_clock
 from kefu.domain.errors import Conflict, InputError, NotFound, PermissionDenied
-from kefu.domain.service.tickets import Category
+from kefu.domain.service.tickets import Category, Channel
 from kefu.services.audit import record_audit
 from kefu.services.tickets import IS_OPEN
 from kefu.services.uow import Database
@@ -333,6 +334,9 @@ class QueueExtras:
     names: dict[int, str]
     #: queue id → (Chinese name, English name)
     queues: dict[int, tuple[str, str]]
+    #: live-chat ticket id → its last public messages (role, body), oldest first: the agent reads
+    #: the conversation (the assistant's transcript too) from the queue
+    chats: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
 
 
 def queue_extras(db: Database, actor: Actor, tickets: Iterable[Ticket]) -> QueueExtras:
@@ -355,7 +359,26 @@ def queue_extras(db: Database, actor: Actor, tickets: Iterable[Ticket]) -> Queue
         names = {uid: name for uid, name in conn.execute(
             select(User.id, User.display_name).where(User.id.in_(users or [-1])))}
         queues = {qid: (zh, en) for qid, zh, en in conn.execute(select(Queue.id, Queue.name_zh, Queue.name_en))}
-    return QueueExtras(clocks=dict(clocks), names=names, queues=queues)
+        chats = _chat_previews(conn, [t.id for t in rows if t.channel == Channel.WEB_CHAT.value])
+    return QueueExtras(clocks=dict(clocks), names=names, queues=queues, chats=chats)
+
+
+CHAT_PREVIEW = 6
+
+
+def _chat_previews(conn: Connection, ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """The last :data:`CHAT_PREVIEW` public messages of each live-chat ticket (one query)."""
+    if not ids:
+        return {}
+    ranked = (select(TicketMessage.ticket_id, TicketMessage.author_role, TicketMessage.body, TicketMessage.id,
+                     func.row_number().over(partition_by=TicketMessage.ticket_id,
+                                            order_by=TicketMessage.id.desc()).label("n"))
+              .where(TicketMessage.ticket_id.in_(ids), TicketMessage.visibility == "public").subquery())
+    found: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for ticket_id, role, body, _id, _n in conn.execute(
+            select(ranked).where(ranked.c.n <= CHAT_PREVIEW).order_by(ranked.c.ticket_id, ranked.c.id)):
+        found[ticket_id].append((role, body))
+    return dict(found)
 
 
 # ── the compliance record ──────────────────────────────────────────────────────────────────

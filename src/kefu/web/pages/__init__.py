@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kefu.web.pages import admin, auth, customer, desk, desk_admin, tickets
+from kefu.web.pages import admin, auth, chat, customer, desk, desk_admin, tickets
 
 PAGE_ROUTERS: list[APIRouter] = [
     auth.router,
@@ -18,5 +18,6 @@ PAGE_ROUTERS: list[APIRouter] = [
     desk.router,
     admin.router,
     tickets.router,
+    chat.router,
     desk_admin.router,
 ]

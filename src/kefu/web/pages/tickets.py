@@ -50,7 +50,6 @@ from kefu.domain.service.tickets import (
     CATEGORY_LABELS,
     CHANNEL_LABELS,
     KIND_LABELS,
-    OPEN_STATUSES,
     STATUS_LABELS,
     Action,
     Category,
@@ -412,7 +411,8 @@ async def _customer_error(request: Request, actor: Actor, number: str, exc: Kefu
 
 @router.post("/tickets/{number}/reply", dependencies=[Depends(csrf_protect)])
 async def customer_reply(request: Request, number: str, actor: Actor = Depends(customer_only)) -> Response:
-    """The customer's reply (from the ticket page or the chat). With htmx the message arrives
+    """The customer's reply from the ticket page (the chat page sends through the assistant,
+    ``/chat/send``, which joins the ticket the same way). With htmx the message arrives
     through the live stream, so the answer is empty (or the error)."""
     raw = await request.form()
     body = _raw_text(raw, "body", svc.MAX_BODY)
@@ -424,8 +424,6 @@ async def customer_reply(request: Request, number: str, actor: Actor = Depends(c
     except KefuError as exc:
         if is_htmx(request) and exc.status != 404:
             return tpage(request, "tickets/_form_error.html", {"error": error_of(exc)})
-        if _text(raw, "back") == "chat" and exc.status != 404:
-            return await run_in_threadpool(_chat_page, request, actor, error_of(exc), body, exc.status)
         return await _customer_error(request, actor, number, exc, {"draft": body})
     if is_htmx(request):
         return Response(status_code=200, headers={"HX-Trigger": "kefu-sent"})
@@ -476,52 +474,6 @@ def ticket_attachment(request: Request, number: str, attachment_id: int, actor: 
     return Response(content=data, media_type=found.content_type, headers={
         "Content-Disposition": f"inline; filename*=UTF-8''{quote(found.filename)}",
         "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"})
-
-
-# ── the chat widget's page ─────────────────────────────────────────────────────────────────
-
-
-def open_chat(db: Database, actor: Actor) -> Ticket | None:
-    """The customer's open web-chat consultation, newest first, if any (a complaint is followed on
-    its own page, not in the chat)."""
-    return next((t for t in svc.list_customer_tickets(db, actor)
-                 if t.channel == Channel.WEB_CHAT.value and t.kind == Kind.CONSULTATION.value
-                 and Status(t.status) in OPEN_STATUSES), None)
-
-
-def _chat_page(request: Request, actor: Actor, error: dict[str, Any] | None = None, draft: str = "",
-               status_code: int = 200) -> Response:
-    db = get_db(request)
-    ticket = open_chat(db, actor)
-    view = svc.get_ticket(db, actor, ticket.number) if ticket is not None else None
-    return tpage(request, "tickets/chat.html", {"view": view, "t": ticket, "error": error, "draft": draft},
-                 status_code=status_code)
-
-
-@router.get("/chat")
-def chat(request: Request, actor: Actor = Depends(customer_only)) -> Response:
-    return _chat_page(request, actor)
-
-
-@router.post("/chat", dependencies=[Depends(csrf_protect)])
-async def chat_start(request: Request, actor: Actor = Depends(customer_only)) -> Response:
-    """Open a web-chat consultation with the customer's first question (joining an open one)."""
-    raw = await request.form()
-    question = _raw_text(raw, "body", svc.MAX_BODY)
-    db, runtime = get_db(request), get_runtime(request)
-    try:
-        existing = await run_in_threadpool(open_chat, db, actor)
-        if existing is not None:
-            await run_in_threadpool(svc.post_message, db, actor, existing.number, question, runtime.desk,
-                                    runtime.clock, live=runtime.live)
-        else:
-            subject = " ".join(question.split())[:40] or question
-            await run_in_threadpool(svc.open_ticket, db, actor, svc.TicketRequest(
-                subject=subject, body=question, channel=Channel.WEB_CHAT, category=Category.OTHER,
-                kind=Kind.CONSULTATION), runtime.desk, runtime.clock, live=runtime.live)
-    except KefuError as exc:
-        return await run_in_threadpool(_chat_page, request, actor, error_of(exc), question, exc.status)
-    return RedirectResponse("/chat", status_code=303)
 
 
 # ── live: a ticket's stream (customers and staff) ──────────────────────────────────────────
