@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kefu.web.api.v1 import aftersales, auth, bot, channels, compliance, live, orders, tickets
+from kefu.web.api.v1 import aftersales, auth, bot, channels, compliance, faq, live, orders, tickets
 
 ROUTERS: list[APIRouter] = [
     aftersales.router,
@@ -12,6 +12,7 @@ ROUTERS: list[APIRouter] = [
     bot.router,
     channels.router,
     compliance.router,
+    faq.router,
     live.router,
     orders.router,
     tickets.router,
