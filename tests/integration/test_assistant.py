@@ -14,15 +14,17 @@ from sqlalchemy import select, update
 
 from kefu.adapters.assistant_files import load_assistant_rules
 from kefu.adapters.bot import load_or_train
-from kefu.adapters.db.tables.bot import BotSession, BotTurn, OrderChange
+from kefu.adapters.db.tables.bot import BotSession, BotTurn, FaqArticle, OrderChange
 from kefu.adapters.db.tables.catalog import Delivery, Order, OrderLine, OrderPayment, Product, TrackingEvent
 from kefu.adapters.db.tables.service_desk import Ticket, TicketMessage, TicketTag
 from kefu.adapters.policy_files import load_policy_book
+from kefu.bootstrap import FaqKnowledge
 from kefu.config import PROJECT_ROOT
 from kefu.domain.aftersales.model import Reason, RequestType
 from kefu.domain.errors import InputError
 from kefu.services.aftersales import ApplicationRequest, preview_application, submit_application
 from kefu.services.assistant import AssistantDeps, converse
+from kefu.services.faq import import_articles
 from kefu.services.uow import Database
 
 from .desk_factories import RULES, DeskPeople, seed_desk
@@ -391,3 +393,21 @@ def test_change_address_asks_for_it_confirms_and_changes_it(db: Database, people
     with db.read() as uow:
         row = uow.session.execute(select(Order.address, Order.recipient_phone).where(Order.id == ORDER_B)).one()
     assert row.address == "北京市朝阳区建国路88号院3号楼1单元502" and row.recipient_phone == "13812345678"
+
+
+# ── the FAQ knowledge base ─────────────────────────────────────────────────────────────────
+
+
+def test_answers_cite_the_faq_and_the_faq_answers_what_no_intent_covers(db: Database, people: DeskPeople) -> None:
+    import_articles(db, PROJECT_ROOT / "data" / "faq" / "articles.toml")
+    faq = FaqKnowledge()
+    invoice = ask(db, people.c1, "发票怎么开", session="faq", faq=faq)
+    assert invoice.reply.cites and invoice.reply.cites[0][0].startswith("invoice")
+    assert invoice.as_dict()["cites"][0]["slug"] == invoice.reply.cites[0][0]
+    account = ask(db, people.c1, "账号被盗了怎么办", session="faq2", faq=faq)
+    assert account.reply.source == "faq" and account.reply.cites[0][0] == "account-security"
+    with db.read() as uow:
+        body = uow.session.scalar(select(FaqArticle.body_zh).where(FaqArticle.slug == "account-security"))
+    assert account.reply.zh == body
+    weather = ask(db, people.c1, "今天天气怎么样", session="faq3", faq=faq)
+    assert weather.reply.cites == () and weather.reply.source == "rules"

@@ -23,10 +23,10 @@ use (:mod:`kefu.services.order_changes`), only after the shopper confirms.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
@@ -85,8 +85,27 @@ HANDOFF_CATEGORY: Mapping[Intent, Category] = {
 
 #: a cited FAQ article: (slug, zh title, en title)
 Cite = tuple[str, str, str]
-#: the FAQ port: the article that answers an intent (or best matches the text), if any
-FaqLookup = Callable[[Intent, str], Cite | None]
+
+
+@dataclass(frozen=True, slots=True)
+class FaqAnswer:
+    """An FAQ article retrieved for a question, in both languages."""
+
+    slug: str
+    title: tuple[str, str]
+    body: tuple[str, str]
+
+
+class FaqSource(Protocol):
+    """The FAQ knowledge base as the assistant uses it (``kefu.services.faq`` behind it)."""
+
+    def cite(self, db: Database, intent: Intent, text: str) -> Cite | None:
+        """The article to cite beside an answer about ``intent``, if any."""
+        ...
+
+    def answer(self, db: Database, text: str) -> FaqAnswer | None:
+        """The article that answers ``text`` (BM25 over jieba tokens), if one matches well enough."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +118,7 @@ class AssistantDeps:
     desk: DeskRules
     clock: Clock
     live: LiveEvents | None = None
-    faq: FaqLookup | None = None
+    faq: FaqSource | None = None
     #: hotline numbers by customer level (``regular``, ``plus``, ``enterprise``)
     hotlines: Mapping[str, str] = field(default_factory=dict)
 
@@ -282,6 +301,10 @@ def _plan(conn: Connection, turn: _Turn) -> None:
     turn.intent = context_intent(turn.u, turn.text, state)
     turn.state = replace(state, awaiting=None)
     if turn.intent is turn.u.intent and is_low_confidence(turn.u, rules):
+        found = turn.deps.faq.answer(turn.db, turn.text) if turn.deps.faq is not None else None
+        if found is not None:   # the FAQ knows this one: answer it, and offer a person if it missed
+            turn.reply = say.general(found.body, source="faq", cites=((found.slug, *found.title),))
+            return
         options = [turn.u.intent, *(i for i, _ in turn.u.alternatives)]
         turn.reply = say.clarify(rules.answer("clarify"), options)
         return
@@ -289,7 +312,7 @@ def _plan(conn: Connection, turn: _Turn) -> None:
 
 
 def _general(turn: _Turn, key: str, *buttons: Button, source: str = "rules", **values: Any) -> Reply:
-    cite = turn.deps.faq(turn.intent, turn.text) if turn.deps.faq is not None else None
+    cite = turn.deps.faq.cite(turn.db, turn.intent, turn.text) if turn.deps.faq is not None else None
     return say.general(turn.deps.rules.answer(key, **values), *buttons,
                        source="faq" if cite else source, cites=(cite,) if cite else ())
 
@@ -335,7 +358,12 @@ def _answer(conn: Connection, turn: _Turn) -> None:
             reply = replace(reply, zh=f"{zh_level}{reply.zh}", en=f"{en_level} {reply.en}")
         turn.reply = reply
     else:
-        turn.reply = say.general(deps.rules.answer("out_of_scope"), *say.MENU[:3])
+        found = deps.faq.answer(turn.db, turn.text) if deps.faq is not None else None
+        if found is not None:
+            turn.reply = say.general(found.body, *say.MENU[:2], source="faq",
+                                     cites=((found.slug, *found.title),))
+        else:
+            turn.reply = say.general(deps.rules.answer("out_of_scope"), *say.MENU[:3])
 
 
 def _login(turn: _Turn, general: Reply | None = None) -> Reply:
