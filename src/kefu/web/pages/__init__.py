@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kefu.web.pages import admin, auth, chat, customer, desk, desk_admin, tickets
+from kefu.web.pages import admin, auth, chat, customer, desk, desk_admin, faq_admin, tickets
 
 PAGE_ROUTERS: list[APIRouter] = [
     auth.router,
@@ -20,4 +20,5 @@ PAGE_ROUTERS: list[APIRouter] = [
     tickets.router,
     chat.router,
     desk_admin.router,
+    faq_admin.router,
 ]
