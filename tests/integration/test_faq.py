@@ -305,3 +305,26 @@ def test_another_processs_write_is_seen_after_the_refresh_interval(db: Database,
     later = faq.time.monotonic() + faq.REFRESH_SECONDS + 1
     monkeypatch.setattr(faq.time, "monotonic", lambda: later)
     assert [h.slug for h in faq.search_faq(db, "七天无理由退货")] == ["returns-help"]
+
+
+# ── the command ──────────────────────────────────────────────────────────────────────────
+
+
+def test_kefu_faq_import_loads_a_file_once_and_searches(sqlite_url: str, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from kefu.cli import app
+
+    runner = CliRunner()
+    n = len(faq.read_articles_file(faq.DEFAULT_ARTICLES_FILE))
+    first = runner.invoke(app, ["faq", "import", "--database-url", sqlite_url])
+    assert first.exit_code == 0, first.output
+    assert f"created {n} " in first.output
+    again = runner.invoke(app, ["faq", "import", str(faq.DEFAULT_ARTICLES_FILE), "--database-url", sqlite_url])
+    assert again.exit_code == 0 and "created 0 " in again.output and f"unchanged {n}" in again.output
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[articles]]\nslug = "x"\ntitle_zh = "标题"\nbody_zh = "正文"\n', encoding="utf-8")
+    refused = runner.invoke(app, ["faq", "import", str(bad), "--database-url", sqlite_url])
+    assert refused.exit_code == 2 and "invalid_slug" in refused.output
+    missing = runner.invoke(app, ["faq", "import", str(tmp_path / "absent.toml"), "--database-url", sqlite_url])
+    assert missing.exit_code == 2 and "faq_file_missing" in missing.output
