@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from kefu.adapters.assistant_files import load_assistant_rules
 from kefu.adapters.bot import load_or_train
@@ -411,3 +411,17 @@ def test_answers_cite_the_faq_and_the_faq_answers_what_no_intent_covers(db: Data
     assert account.reply.zh == body
     weather = ask(db, people.c1, "今天天气怎么样", session="faq3", faq=faq)
     assert weather.reply.cites == () and weather.reply.source == "rules"
+
+
+def test_first_messages_of_one_conversation_may_arrive_at_once(db: Database, people: DeskPeople) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(lambda n: ask(db, people.c1, "发票怎么开" if n % 2 else "你好", session="race"),
+                                range(6)))
+    assert all(a.reply is not None for a in answers)
+    with db.read() as uow:
+        sessions = uow.session.execute(select(BotSession.id, BotSession.turns)
+                                       .where(BotSession.session_key == "race")).all()
+        turns = uow.session.scalar(select(func.count()).select_from(BotTurn))
+    assert len(sessions) == 1 and turns == 6

@@ -29,6 +29,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from kefu.adapters.db.tables.bot import BotSession, BotTurn
 from kefu.adapters.db.tables.service_desk import Ticket, TicketSla
@@ -162,7 +164,6 @@ _TICKET = select(Ticket.number, Ticket.status, Ticket.assignee_id, Ticket.first_
     Ticket.id == bindparam("id"))
 _TURNS = (select(BotTurn.text, BotTurn.reply, BotTurn.at).where(BotTurn.session_id == bindparam("sid"))
           .order_by(BotTurn.id.desc()).limit(TRANSCRIPT_TURNS))
-_NEW_SESSION = insert(BotSession).returning(BotSession.id)
 _SAVE_SESSION = (update(BotSession).where(BotSession.id == bindparam("sid"))
                  .values(state=bindparam("state"), turns=BotSession.turns + 1, updated_at=bindparam("now")))
 _HANDED = (update(BotSession).where(BotSession.id == bindparam("sid"))
@@ -250,12 +251,22 @@ def _save(conn: Connection, owner: str, key: str, session: Any, turn: _Turn, sta
           channel: str, now: datetime) -> int:
     stored = _stored_state(state, turn.reply)
     if session is None:
-        return int(conn.execute(_NEW_SESSION, {
+        # two messages of a new conversation may race: the second one continues the first's row
+        created = conn.execute(_new_session(conn.dialect.name), {
             "owner": owner, "session_key": key, "customer_id": turn.customer_id, "channel": channel,
             "state": stored, "turns": 1, "ticket_id": None, "handoff_reason": None, "handoff_at": None,
-            "started_at": now, "updated_at": now}).scalar_one())
+            "started_at": now, "updated_at": now}).scalar()
+        if created is not None:
+            return int(created)
+        session = conn.execute(_SESSION, {"owner": owner, "key": key}).one()
     conn.execute(_SAVE_SESSION, {"sid": session.id, "state": stored, "now": now})
     return int(session.id)
+
+
+def _new_session(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (owner, session_key) DO NOTHING RETURNING id (no row when it exists)."""
+    statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(BotSession)
+    return statement.on_conflict_do_nothing(index_elements=["owner", "session_key"]).returning(BotSession.id)
 
 
 def _record(conn: Connection, sid: int, turn: _Turn, now: datetime, reply: str | None = None) -> None:
