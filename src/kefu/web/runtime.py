@@ -53,6 +53,11 @@ class Runtime:
     _assistant_parts: Any = field(default=None, repr=False)
     _assistant_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    @property
+    def assistant_ready(self) -> bool:
+        """Whether :meth:`assistant` answers without loading anything (no thread hop needed)."""
+        return self._assistant_parts is not None
+
     def assistant(self) -> AssistantDeps:
         """The smart assistant's dependencies. The intent classifier (scikit-learn) loads on the
         first call — the app warms it in the background at start — and is shared afterwards;

@@ -72,7 +72,7 @@ async def chat_send(request: Request, actor: Actor = Depends(customer_only)) -> 
     session_id, new = _session_id(request)
     runtime = get_runtime(request)
     try:
-        deps = await run_in_threadpool(runtime.assistant)
+        deps = runtime.assistant() if runtime.assistant_ready else await run_in_threadpool(runtime.assistant)
         answer = await run_in_threadpool(bot.converse, get_db(request), actor, session_id, text, deps,
                                          channel="web_chat")
     except KefuError as exc:

@@ -60,6 +60,6 @@ class BotMessageOut(BaseModel):
 async def bot_message(body: BotMessageIn, actor: Actor | None = Depends(optional_actor),
                       db: Database = Depends(db_dep), runtime: Runtime = Depends(runtime_dep)) -> Response:
     """The intent, confidence and slots of the message and the assistant's answer to it."""
-    deps = await run_in_threadpool(runtime.assistant)
+    deps = runtime.assistant() if runtime.assistant_ready else await run_in_threadpool(runtime.assistant)
     answer = await run_in_threadpool(converse, db, actor, body.session_id, body.text, deps, channel="api")
     return Response(orjson.dumps(answer.as_dict(body.lang or "zh")), media_type="application/json")
