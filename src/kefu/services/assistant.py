@@ -32,6 +32,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from kefu.adapters.db.prepared import PreparedSet
 from kefu.adapters.db.tables.bot import BotSession, BotTurn
 from kefu.adapters.db.tables.service_desk import Ticket, TicketSla
 from kefu.domain.actors import Actor, Role
@@ -169,9 +170,24 @@ _SAVE_SESSION = (update(BotSession).where(BotSession.id == bindparam("sid"))
 _HANDED = (update(BotSession).where(BotSession.id == bindparam("sid"))
            .values(ticket_id=bindparam("ticket_id"), handoff_reason=bindparam("reason"),
                    handoff_at=bindparam("now")))
-_ADD_TURN = insert(BotTurn)
+_TURN_COLUMNS = ("session_id", "at", "text", "intent", "confidence", "slots", "reply", "source", "handoff")
+_ADD_TURN = insert(BotTurn).values({c: bindparam(f"v_{c}") for c in _TURN_COLUMNS})
 _FIRST_RESPONSE_DUE = select(TicketSla.due_at).where(TicketSla.ticket_id == bindparam("id"),
                                                      TicketSla.metric == "first_response")
+_SESSION_COLUMNS = ("owner", "session_key", "customer_id", "channel", "state", "turns", "ticket_id",
+                    "handoff_reason", "handoff_at", "started_at", "updated_at")
+
+
+def _new_session(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (owner, session_key) DO NOTHING RETURNING id (no row when it exists)."""
+    statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(BotSession)
+    return (statement.values({c: bindparam(f"v_{c}") for c in _SESSION_COLUMNS})
+            .on_conflict_do_nothing(index_elements=["owner", "session_key"]).returning(BotSession.id))
+
+
+#: the statements of every message, prepared (kefu.adapters.db.prepared: no per-call Core overhead)
+_Q = PreparedSet(session=_SESSION, ticket=_TICKET, turns=_TURNS, save=_SAVE_SESSION, add_turn=_ADD_TURN,
+                 new_session=_new_session)
 
 
 def _clean(text: str, session_id: str) -> str:
@@ -214,15 +230,16 @@ def converse(db: Database, actor: Actor | None, session_id: str, text: str, deps
     owner = f"customer:{customer_id}" if customer_id else "anon"
     history: list[Any] = []
     with db.read_connection() as conn:
-        session = conn.execute(_SESSION, {"owner": owner, "key": session_id}).first()
+        q = _Q.of(conn)
+        session = q["session"].first(conn, owner=owner, key=session_id)
         state = ConversationState.from_json(session.state if session is not None else None)
-        ticket = conn.execute(_TICKET, {"id": session.ticket_id}).first() if session and session.ticket_id else None
+        ticket = q["ticket"].first(conn, id=session.ticket_id) if session and session.ticket_id else None
         turn = _Turn(db, actor, customer_id, text, u, state, deps)
         with_person = ticket is not None and Status(ticket.status) in OPEN_STATUSES
         if not with_person:
             _plan(conn, turn)
             if turn.handoff is not None and session is not None:
-                history = list(reversed(conn.execute(_TURNS, {"sid": session.id}).all()))
+                history = list(reversed(q["turns"].all(conn, sid=session.id)))
     if with_person:
         assert session is not None
         return _with_person(db, turn, session_id, session.id, ticket)
@@ -250,31 +267,26 @@ def _stored_state(state: ConversationState, reply: Reply | None) -> dict[str, An
 def _save(conn: Connection, owner: str, key: str, session: Any, turn: _Turn, state: ConversationState,
           channel: str, now: datetime) -> int:
     stored = _stored_state(state, turn.reply)
+    q = _Q.of(conn)
     if session is None:
         # two messages of a new conversation may race: the second one continues the first's row
-        created = conn.execute(_new_session(conn.dialect.name), {
-            "owner": owner, "session_key": key, "customer_id": turn.customer_id, "channel": channel,
-            "state": stored, "turns": 1, "ticket_id": None, "handoff_reason": None, "handoff_at": None,
-            "started_at": now, "updated_at": now}).scalar()
+        created = q["new_session"].scalar(
+            conn, v_owner=owner, v_session_key=key, v_customer_id=turn.customer_id, v_channel=channel,
+            v_state=stored, v_turns=1, v_ticket_id=None, v_handoff_reason=None, v_handoff_at=None,
+            v_started_at=now, v_updated_at=now)
         if created is not None:
             return int(created)
-        session = conn.execute(_SESSION, {"owner": owner, "key": key}).one()
-    conn.execute(_SAVE_SESSION, {"sid": session.id, "state": stored, "now": now})
+        session = q["session"].first(conn, owner=owner, key=key)
+    q["save"].run(conn, sid=session.id, state=stored, now=now)
     return int(session.id)
 
 
-def _new_session(dialect: str) -> Any:
-    """INSERT … ON CONFLICT (owner, session_key) DO NOTHING RETURNING id (no row when it exists)."""
-    statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(BotSession)
-    return statement.on_conflict_do_nothing(index_elements=["owner", "session_key"]).returning(BotSession.id)
-
-
 def _record(conn: Connection, sid: int, turn: _Turn, now: datetime, reply: str | None = None) -> None:
-    conn.execute(_ADD_TURN, {
-        "session_id": sid, "at": now, "text": turn.text, "intent": turn.u.intent.value,
-        "confidence": round(turn.u.confidence, 4), "slots": dict(turn.u.slots),
-        "reply": reply if reply is not None else (turn.reply.zh if turn.reply else ""),
-        "source": turn.reply.source if turn.reply else "", "handoff": turn.handoff.value if turn.handoff else None})
+    _Q.of(conn)["add_turn"].run(
+        conn, v_session_id=sid, v_at=now, v_text=turn.text, v_intent=turn.u.intent.value,
+        v_confidence=round(turn.u.confidence, 4), v_slots=dict(turn.u.slots),
+        v_reply=reply if reply is not None else (turn.reply.zh if turn.reply else ""),
+        v_source=turn.reply.source if turn.reply else "", v_handoff=turn.handoff.value if turn.handoff else None)
 
 
 def _next_state(turn: _Turn) -> ConversationState:
@@ -642,7 +654,7 @@ def _with_person(db: Database, turn: _Turn, session_id: str, sid: int, ticket: A
     state = _next_state(turn)
     now = turn.deps.clock()
     with db.write_connection() as write:
-        write.execute(_SAVE_SESSION, {"sid": sid, "state": _stored_state(state, reply), "now": now})
+        _Q.of(write)["save"].run(write, sid=sid, state=_stored_state(state, reply), now=now)
         _record(write, sid, turn, now)
     return BotAnswer(session_id, turn.u, turn.intent if reply else turn.u.intent, reply, None, ticket.number,
                      agent_online=ticket.assignee_id is not None)
@@ -667,11 +679,12 @@ def conversation(db: Database, actor: Actor, session_id: str) -> Conversation:
     if actor.role is not Role.CUSTOMER or actor.customer_id is None or not SESSION_ID.match(session_id or ""):
         return Conversation(session_id, [], say.MENU, None)
     with db.read_connection() as conn:
-        session = conn.execute(_SESSION, {"owner": f"customer:{actor.customer_id}", "key": session_id}).first()
+        q = _Q.of(conn)
+        session = q["session"].first(conn, owner=f"customer:{actor.customer_id}", key=session_id)
         if session is None:
             return Conversation(session_id, [], say.MENU, None)
-        turns = [(t.text, t.reply, t.at) for t in reversed(conn.execute(_TURNS, {"sid": session.id}).all())]
-        ticket = conn.execute(_TICKET, {"id": session.ticket_id}).first() if session.ticket_id else None
+        turns = [(t.text, t.reply, t.at) for t in reversed(q["turns"].all(conn, sid=session.id))]
+        ticket = q["ticket"].first(conn, id=session.ticket_id) if session.ticket_id else None
     stored = (session.state or {}).get("buttons") or []
     buttons = tuple(Button(b.get("zh", ""), b.get("en", ""), b.get("send"), b.get("href")) for b in stored)
     open_ticket = ticket.number if ticket is not None and Status(ticket.status) in OPEN_STATUSES else None

@@ -3,8 +3,9 @@ their after-sales applications and refunds, product attributes, price-protected 
 
 Every reader takes the customer id of the logged-in shopper and filters on it in SQL, so an
 order number typed by another shopper reads as "not found" — the assistant never sees, and so
-can never say, anything about someone else's order. Plain Core queries (no ORM objects): these
-run on every message and the assistant answers in a few milliseconds.
+can never say, anything about someone else's order. Prepared statements
+(:mod:`kefu.adapters.db.prepared`): these run on every message, and the assistant answers in
+about a millisecond.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, select
+from sqlalchemy import Connection, and_, bindparam, select
 
+from kefu.adapters.db.prepared import PreparedSet
 from kefu.adapters.db.tables.aftersales import Application, Refund
 from kefu.adapters.db.tables.catalog import Customer, Delivery, Order, OrderLine, OrderPayment, Product, TrackingEvent
 from kefu.domain.aftersales.lifecycle import STATUS_LABELS, Status
@@ -31,8 +33,8 @@ _RECENT = (_ORDER.where(Order.customer_id == bindparam("customer_id"))
            .order_by(Order.paid_at.desc(), Order.id.desc()).limit(bindparam("limit")))
 _LINES = (select(OrderLine.order_id, OrderLine.line_no, OrderLine.sku, OrderLine.name, OrderLine.quantity,
                  OrderLine.unit_price, OrderLine.paid_amount, OrderLine.price_protection_days)
-          .where(OrderLine.order_id.in_(bindparam("ids", expanding=True)))
-          .order_by(OrderLine.order_id, OrderLine.line_no))
+          .where(OrderLine.order_id == bindparam("order_id"))
+          .order_by(OrderLine.line_no))
 _LATEST = (select(TrackingEvent.delivery_id, TrackingEvent.at, TrackingEvent.location, TrackingEvent.description)
            .where(TrackingEvent.delivery_id == bindparam("delivery_id"))
            .order_by(TrackingEvent.at.desc(), TrackingEvent.id.desc()).limit(1))
@@ -57,22 +59,22 @@ _PROTECTED = (select(Order.id.label("order_id"), Order.paid_at, OrderLine.line_n
                      OrderLine.price_protection_days > 0, Order.paid_at >= bindparam("since"))
               .order_by(Order.paid_at.desc()).limit(50))
 _MAX_PROTECTION_DAYS = 365
+_Q = PreparedSet(one_order=_ONE_ORDER, recent=_RECENT, lines=_LINES, latest=_LATEST, product=_PRODUCT,
+                 level=_LEVEL, applications=_APPLICATIONS, refunds=_REFUNDS, payments=_PAYMENTS,
+                 protected=_PROTECTED)
 
 
 def _lines(conn: Connection, ids: Sequence[str]) -> dict[str, list[LineFact]]:
-    found: dict[str, list[LineFact]] = {i: [] for i in ids}
-    if not ids:
-        return found
-    for r in conn.execute(_LINES, {"ids": list(ids)}):
-        found[r.order_id].append(LineFact(r.line_no, r.sku, r.name, r.quantity, r.unit_price, r.paid_amount,
-                                          r.price_protection_days))
-    return found
+    lines = _Q.of(conn)["lines"]
+    return {order_id: [LineFact(r.line_no, r.sku, r.name, r.quantity, r.unit_price, r.paid_amount,
+                                r.price_protection_days) for r in lines.all(conn, order_id=order_id)]
+            for order_id in ids}
 
 
 def _fact(conn: Connection, row: Any, lines: list[LineFact], with_tracking: bool) -> OrderFact:
     latest = None
     if with_tracking and row.delivery_id is not None:
-        event = conn.execute(_LATEST, {"delivery_id": row.delivery_id}).first()
+        event = _Q.of(conn)["latest"].first(conn, delivery_id=row.delivery_id)
         if event is not None:
             latest = TrackingFact(event.at, event.location or "", event.description)
     return OrderFact(id=row.id, status=row.status, paid_at=row.paid_at, total_paid=row.total_paid,
@@ -84,7 +86,7 @@ def _fact(conn: Connection, row: Any, lines: list[LineFact], with_tracking: bool
 def customer_order(conn: Connection, customer_id: str, order_id: str) -> OrderFact | None:
     """The shopper's order with its lines, delivery and latest tracking event; None when it does
     not exist or is not theirs."""
-    row = conn.execute(_ONE_ORDER, {"order_id": order_id, "customer_id": customer_id}).first()
+    row = _Q.of(conn)["one_order"].first(conn, order_id=order_id, customer_id=customer_id)
     if row is None:
         return None
     return _fact(conn, row, _lines(conn, [row.id])[row.id], with_tracking=True)
@@ -92,18 +94,18 @@ def customer_order(conn: Connection, customer_id: str, order_id: str) -> OrderFa
 
 def recent_orders(conn: Connection, customer_id: str, limit: int = 5) -> list[OrderFact]:
     """The shopper's newest orders (for "which order?" buttons)."""
-    rows = conn.execute(_RECENT, {"customer_id": customer_id, "limit": limit}).all()
+    rows = _Q.of(conn)["recent"].all(conn, customer_id=customer_id, limit=limit)
     lines = _lines(conn, [r.id for r in rows])
     return [_fact(conn, r, lines[r.id], with_tracking=False) for r in rows]
 
 
 def customer_level(conn: Connection, customer_id: str) -> str:
-    return str(conn.scalar(_LEVEL, {"customer_id": customer_id}) or "regular")
+    return str(_Q.of(conn)["level"].scalar(conn, customer_id=customer_id) or "regular")
 
 
 def product(conn: Connection, sku: str) -> tuple[str, dict[str, Any], Decimal] | None:
     """A product's name, attributes and current price from the catalog."""
-    row = conn.execute(_PRODUCT, {"sku": sku}).first()
+    row = _Q.of(conn)["product"].first(conn, sku=sku)
     return None if row is None else (row.name, dict(row.attributes or {}), row.price)
 
 
@@ -112,16 +114,17 @@ def applications(conn: Connection, customer_id: str, order_id: str | None = None
     """The shopper's newest applications (of one order when given) with the refund route: the
     refunds made, or the order's payments split in proportion when not refunded yet."""
     found: list[ApplicationFact] = []
-    for r in conn.execute(_APPLICATIONS, {"customer_id": customer_id, "limit": limit * 4 if order_id else limit}):
+    q = _Q.of(conn)
+    for r in q["applications"].all(conn, customer_id=customer_id, limit=limit * 4 if order_id else limit):
         if order_id is not None and r.order_id != order_id:
             continue
         route: tuple[tuple[str, Decimal], ...] = ()
         if r.refund_amount is not None:
-            made = conn.execute(_REFUNDS, {"app_id": r.id}).all()
+            made = q["refunds"].all(conn, app_id=r.id)
             if made:
                 route = tuple((m.method, m.amount) for m in made)
             else:
-                payments = conn.execute(_PAYMENTS, {"order_id": r.order_id}).all()
+                payments = q["payments"].all(conn, order_id=r.order_id)
                 shares = split_proportionally(r.refund_amount, [p.amount for p in payments]) if payments else []
                 route = tuple((p.method, s) for p, s in zip(payments, shares, strict=True))
         found.append(ApplicationFact(number=r.number, order_id=r.order_id, line_name=r.line_name, type=r.type,
@@ -139,7 +142,7 @@ def price_drops(conn: Connection, customer_id: str, now: datetime) -> tuple[list
     drops: list[PriceDrop] = []
     eligible = 0
     since = now - timedelta(days=_MAX_PROTECTION_DAYS)
-    for r in conn.execute(_PROTECTED, {"customer_id": customer_id, "since": since}):
+    for r in _Q.of(conn)["protected"].all(conn, customer_id=customer_id, since=since):
         until = r.paid_at + timedelta(days=r.price_protection_days)
         if until < now:
             continue
@@ -150,6 +153,3 @@ def price_drops(conn: Connection, customer_id: str, now: datetime) -> tuple[list
             drops.append(drop)
     return drops, eligible
 
-
-def count_orders(conn: Connection, customer_id: str) -> int:
-    return int(conn.scalar(select(func.count()).select_from(Order).where(Order.customer_id == customer_id)) or 0)
