@@ -66,3 +66,18 @@ def test_expanding_parameters_are_refused(db: Database) -> None:
     statement = select(Order.id).where(Order.id.in_(bindparam("ids", expanding=True)))
     with pytest.raises(ValueError, match="expanding"):
         Prepared(statement, db.engine.dialect)
+
+
+def test_a_prepared_write_commits_once_or_leaves_nothing(db: Database) -> None:
+    seed_parties(db)
+    values = {"v_owner": "anon", "v_session_key": "k", "v_customer_id": None, "v_channel": "api", "v_state": {},
+              "v_turns": 1, "v_started_at": NOW, "v_updated_at": NOW}
+    with pytest.raises(RuntimeError), db.prepared_write() as conn:
+        Q.of(conn)["add"].first(conn, **values)
+        raise RuntimeError("abort")
+    with db.read_connection() as conn:
+        assert Q.of(conn)["count"].scalar(conn) == 0
+    with db.prepared_write() as conn:
+        Q.of(conn)["add"].first(conn, **values)
+    with db.read_connection() as conn:
+        assert Q.of(conn)["count"].scalar(conn) == 1

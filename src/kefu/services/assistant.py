@@ -251,7 +251,7 @@ def converse(db: Database, actor: Actor | None, session_id: str, text: str, deps
     now = deps.clock()
     if turn.handoff is not None and customer_id is not None and actor is not None:
         return _hand_over(db, turn, session_id, owner, session, new_state, history, channel)
-    with db.write_connection() as conn:
+    with db.prepared_write() as conn:
         sid = _save(conn, owner, session_id, session, turn, new_state, channel, now)
         _record(conn, sid, turn, now)
     return BotAnswer(session_id, u, turn.intent, turn.reply, turn.handoff)
@@ -653,7 +653,7 @@ def _with_person(db: Database, turn: _Turn, session_id: str, sid: int, ticket: A
         desk.post_bot_message(db, ticket.number, reply.zh, turn.deps.clock, live=turn.deps.live)
     state = _next_state(turn)
     now = turn.deps.clock()
-    with db.write_connection() as write:
+    with db.prepared_write() as write:
         _Q.of(write)["save"].run(write, sid=sid, state=_stored_state(state, reply), now=now)
         _record(write, sid, turn, now)
     return BotAnswer(session_id, turn.u, turn.intent if reply else turn.u.intent, reply, None, ticket.number,

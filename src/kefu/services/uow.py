@@ -124,6 +124,30 @@ class Database:
             if self._write_lock is not None:
                 self._write_lock.release()
 
+    @contextmanager
+    def prepared_write(self) -> Iterator[Connection]:
+        """A write transaction for prepared statements only (:mod:`kefu.adapters.db.prepared`):
+        BEGIN (``BEGIN IMMEDIATE`` on SQLite, behind the writer lock) and COMMIT go straight to
+        the driver, skipping Core's transaction events — about 0.1 ms less per transaction on a
+        path that runs a thousand times a second. Core statements must not run on it (Core
+        would try to begin a transaction of its own)."""
+        if self._write_lock is not None:
+            self._write_lock.acquire()
+        try:
+            with self.engine.connect() as conn:
+                driver: Any = conn.connection.driver_connection
+                if self.is_sqlite:
+                    driver.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    driver.rollback()
+                    raise
+                driver.commit()
+        finally:
+            if self._write_lock is not None:
+                self._write_lock.release()
+
     def dispose(self) -> None:
         self.engine.dispose()
         if self._write_lock is not None:
