@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kefu.web.pages import admin, auth, chat, customer, desk, desk_admin, faq_admin, tickets
+from kefu.web.pages import admin, auth, bot_metrics, chat, customer, desk, desk_admin, faq_admin, tickets
 
 PAGE_ROUTERS: list[APIRouter] = [
     auth.router,
@@ -21,4 +21,5 @@ PAGE_ROUTERS: list[APIRouter] = [
     chat.router,
     desk_admin.router,
     faq_admin.router,
+    bot_metrics.router,
 ]
