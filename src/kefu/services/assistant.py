@@ -240,6 +240,13 @@ def converse(db: Database, actor: Actor | None, session_id: str, text: str, deps
             _plan(conn, turn)
             if turn.handoff is not None and session is not None:
                 history = list(reversed(q["turns"].all(conn, sid=session.id)))
+            if turn.handoff is None and turn.action is None:
+                # the common case: answered from what was read; written on the same connection
+                now = deps.clock()
+                with db.prepared_write(conn):
+                    sid = _save(conn, owner, session_id, session, turn, _next_state(turn), channel, now)
+                    _record(conn, sid, turn, now)
+                return BotAnswer(session_id, u, turn.intent, turn.reply, None)
     if with_person:
         assert session is not None
         return _with_person(db, turn, session_id, session.id, ticket)
