@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     weibo_app_secret: str | None = None
     #: shared secret the PBX sends as ``X-PBX-Secret`` on the IVR interface; unset: it is off
     pbx_secret: str | None = None
+    #: an e-mail that opens a new ticket gets the smart assistant's answer by return when it
+    #: answers confidently (instead of the desk's acknowledgement); off: only the acknowledgement
+    email_auto_reply: bool = True
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -11,6 +11,8 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from pathlib import Path
@@ -22,6 +24,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from kefu.adapters.channels.smtp_server import start_smtp_receiver
+from kefu.adapters.db.tables.catalog import Delivery, Order, OrderLine, TrackingEvent
+from kefu.adapters.db.tables.outbox import OutboxMessage
 from kefu.adapters.db.tables.service_desk import CallRecord, Ticket, TicketMessage
 from kefu.adapters.notify.senders import SmtpSender
 from kefu.config import Settings
@@ -269,3 +273,103 @@ def test_ivr_driven_by_http_calls_as_a_pbx_makes_them(api, db, people):
     again = api.post("/api/v1/ivr/calls", json={"call_id": "call-002", "caller": "13900005678", "dialled": "950616"},
                      headers=PBX).json()
     assert again["ticket"] == plus["ticket"]
+
+
+# ── the smart assistant on the phone and by e-mail (issue 5 §6) ────────────────────────────
+
+SIGNED = "您的快件已签收，签收人：前台"
+
+
+def seed_orders(db: Database) -> None:
+    """C1's delivered order 202603051234 with tracking; C2's order 202603079999 on its way."""
+    now = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
+    with db.uow() as uow:
+        s = uow.session
+        for order_id, customer, status, delivery, event in (
+                ("202603051234", "C1", "delivered", "signed", SIGNED),
+                ("202603079999", "C2", "shipped", "in_transit", "李四的包裹正在派送中")):
+            order = Order(id=order_id, customer_id=customer, seller_id="SELF", status=status,
+                          paid_at=now - timedelta(days=2), shipping_insurance=False, total_paid=Decimal("199.00"),
+                          address="上海市浦东新区张江路 100 号", content_hash="test", created_at=now, updated_at=now)
+            s.add(order)
+            s.add(OrderLine(order=order, line_no=0, sku=f"SKU-{order_id}", name="蓝牙耳机", category="electronics",
+                            quantity=1, unit_price=Decimal("199.00"), paid_amount=Decimal("199.00"),
+                            warranty_days=365, services=[], price_protection_days=30, non_returnable_confirmed=False))
+            delivered = Delivery(order=order, carrier="platform", carrier_name="京东物流", tracking_no=f"JD{order_id}",
+                                 status=delivery, shipped_at=now - timedelta(days=1))
+            s.add(delivered)
+            s.add(TrackingEvent(delivery=delivered, at=now - timedelta(hours=2), location="上海", description=event))
+        uow.commit()
+
+
+def test_ivr_ask_answers_the_caller_by_number_and_transfers_on_request(api, db, people):
+    seed_orders(db)
+    ask = {"call_id": "call-ask", "caller": "13800001234", "text": "我的订单202603051234到哪了"}
+    assert api.post("/api/v1/channels/ivr/ask", json=ask, headers={"X-PBX-Secret": "wrong"}).status_code == 403
+    assert api.post("/api/v1/channels/ivr/ask", json=ask, headers=PBX).json()["code"] == "call_not_found"
+    started = api.post("/api/v1/ivr/calls", json={"call_id": "call-ask", "caller": "13800001234", "dialled": "950618"},
+                       headers=PBX)
+    assert started.status_code == 200
+    r = api.post("/api/v1/channels/ivr/ask", json=ask, headers=PBX)
+    assert r.status_code == 200, r.text
+    own = r.json()
+    assert own["transfer"] is None and own["intent"] == "order_status"
+    assert SIGNED in own["say"] and "已签收" in own["say"] and "/orders/" not in own["say"]
+    # another customer's order number: nothing about it
+    other = api.post("/api/v1/channels/ivr/ask", headers=PBX, json={**ask, "text": "帮我看看订单202603079999"}).json()
+    assert other["transfer"] is None and "没有在您的账号下找到订单" in other["say"]
+    assert "李四的包裹" not in other["say"] and "运输中" not in other["say"]
+    # a caller who is not the call's caller
+    wrong = api.post("/api/v1/channels/ivr/ask", headers=PBX, json={**ask, "caller": "13900005678"})
+    assert wrong.status_code == 422 and wrong.json()["code"] == "caller_mismatch"
+
+    person = api.post("/api/v1/channels/ivr/ask", headers=PBX, json={**ask, "text": "转人工"}).json()
+    assert person["transfer"]["queue"] == "logistics" and person["transfer"]["ticket"]
+    assert "转接" in person["say"]
+    again = api.post("/api/v1/channels/ivr/ask", headers=PBX, json={**ask, "text": "你好"})
+    assert again.status_code == 409 and again.json()["code"] == "call_not_in_menu"
+    with db.read() as uow:
+        s = uow.session
+        record = s.scalars(select(CallRecord).where(CallRecord.call_id == "call-ask")).one()
+        assert record.status == "queued" and record.queue_code == "logistics"
+        assert "来电者：我的订单202603051234到哪了" in record.notes and SIGNED in record.notes
+        ticket = s.scalars(select(Ticket).where(Ticket.number == person["transfer"]["ticket"])).one()
+        assert ticket.channel == "phone" and ticket.customer_id == "C1" and ticket.id == record.ticket_id
+
+
+def raw_mail(sender: str, body: str, message_id: str) -> bytes:
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"], mail["Message-ID"] = sender, DESK, "订单咨询", message_id
+    mail.set_content(body)
+    return mail.as_bytes()
+
+
+def test_a_mail_through_the_gateway_gets_the_assistants_answer_instead_of_the_acknowledgement(api, db, people):
+    seed_orders(db)
+    r = api.post("/api/v1/channels/email", headers=PBX,
+                 content=raw_mail("c1@example.com", "我的订单202603051234到哪了？", "<gw-1@example.com>"))
+    assert r.status_code == 201, r.text
+    number = r.json()["ticket"]
+    with db.read() as uow:
+        s = uow.session
+        bodies = [(m.author_role, m.body) for m in s.scalars(select(TicketMessage).join(Ticket).where(
+            Ticket.number == number).order_by(TicketMessage.id))]
+        emails = list(s.scalars(select(OutboxMessage).where(OutboxMessage.channel == "email")))
+    assert [role for role, _ in bodies] == ["customer", "bot"] and SIGNED in bodies[1][1]
+    assert [(m.event, m.recipient) for m in emails] == [("ticket_auto_reply", "c1@example.com")]
+    assert emails[0].data["headers"]["In-Reply-To"] == "<gw-1@example.com>" and SIGNED in emails[0].body
+
+
+def test_email_auto_replies_can_be_turned_off(channel_settings, db, people):
+    seed_orders(db)
+    app = create_app(channel_settings.model_copy(update={"email_auto_reply": False}), db=db)
+    with TestClient(app) as client:
+        r = client.post("/api/v1/channels/email", headers=PBX,
+                        content=raw_mail("c1@example.com", "我的订单202603051234到哪了？", "<gw-2@example.com>"))
+    assert r.status_code == 201
+    with db.read() as uow:
+        s = uow.session
+        roles = list(s.scalars(select(TicketMessage.author_role)))
+        events = list(s.scalars(select(OutboxMessage.event).where(OutboxMessage.channel == "email")))
+    assert roles == ["customer"] and events == ["ticket_opened"]
+

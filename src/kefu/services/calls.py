@@ -7,6 +7,9 @@ is in it is kept on the call record, so any app process can take the next reques
 menu routes the call to a queue, the call opens a phone ticket — or joins the caller's open one —
 and the call record points at it. Every call is recorded: caller, number dialled, menu path,
 queue, agent, times, duration, recording, notes. Replaying a PBX request changes nothing twice.
+The smart assistant may answer the caller's speech instead of the menu
+(:mod:`kefu.services.assistant_channels`): the conversation is kept in the call's notes
+(:func:`note_call`) and its handover queues the call like a route (:func:`transfer_call`).
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from kefu.services.tickets import post_message
 from kefu.services.uow import Database
 
 _ROUTED = frozenset({StepKind.ROUTE, StepKind.TRANSFER})
+#: the call record's notes, at most (the assistant's conversation and the agent's notes)
+MAX_NOTES = 4000
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +74,8 @@ def _route(db: Database, record: CallRecord, step: IvrStep, rules: DeskRules, cl
     msg = InboundMessage(
         channel="phone", sender=record.caller, sender_name="", external_id=f"call:{record.call_id}",
         thread_keys=(), subject=f"来电 {record.caller}",
-        body=f"来电 {record.caller}（拨打 {record.dialled}），语音导航按键：{record.menu_path or '—'}。",
+        body=f"来电 {record.caller}（拨打 {record.dialled}），语音导航按键：{record.menu_path or '—'}。"
+             + (f"\n{record.notes}" if record.notes else ""),     # what the caller told the assistant
         received_at=clock())
     received = receive_message(db, msg, rules, clock, live=live, category=step.category or Category.OTHER,
                                kind=step.ticket_kind or Kind.CONSULTATION, queue_code=step.queue)
@@ -144,6 +150,35 @@ def ticket_number(db: Database, ticket_id: int | None) -> str | None:
         return conn.scalar(select(Ticket.number).where(Ticket.id == ticket_id))
 
 
+def call_in_menu(db: Database, call_id: str) -> CallRecord:
+    """The call, while it is still with the IVR (409 ``call_not_in_menu`` once it is queued)."""
+    record = _call(db, _clean_id(call_id))
+    if record.status != "ivr":
+        raise Conflict("call_not_in_menu", "该通话已转入队列。", "The call has already left the menu.",
+                       status=record.status)
+    return record
+
+
+def note_call(db: Database, call_id: str, text: str) -> None:
+    """Add ``text`` to the call's notes (issue 5 §6: what the caller said to the smart assistant
+    and what it answered); the oldest lines give way when the notes are full."""
+    with db.uow() as uow:
+        record = _record_of(uow.session, call_id)
+        notes = "\n".join(n for n in (record.notes, text.strip()) if n)
+        record.notes = notes[-MAX_NOTES:]
+        uow.commit()
+
+
+def transfer_call(db: Database, call_id: str, queue: str, category: Category, kind: Kind, prompt: str,
+                  rules: DeskRules, clock: Clock, *, live: LiveEvents | None = None) -> CallStep:
+    """The smart assistant hands the caller to a person (issue 5 §6): the call is queued at
+    ``queue`` and opens (or joins) the caller's phone ticket, as a menu route does; the ticket
+    carries the call's notes (the conversation so far)."""
+    record = call_in_menu(db, call_id)
+    step = IvrStep(StepKind.TRANSFER, record.menu_path, prompt, queue=queue, category=category, ticket_kind=kind)
+    return _after_step(db, record.call_id, step, rules, clock, live)
+
+
 def answer_call(db: Database, call_id: str, employee_no: str, clock: Clock) -> CallRecord:
     """An agent picked the call up (by employee number)."""
     now = clock()
@@ -176,7 +211,10 @@ def end_call(db: Database, call_id: str, clock: Clock, *, recording: str | None 
         talk_from: datetime = record.answered_at or record.started_at
         record.duration_s = duration_s if duration_s is not None else max(0, int((now - talk_from).total_seconds()))
         record.recording_key = (recording or "")[:255] or None
-        record.notes = (notes or "").strip()[:4000]
+        agent_notes = (notes or "").strip()[:MAX_NOTES]
+        # the assistant's conversation with the caller (note_call) stays ahead of the agent's notes
+        earlier = record.notes[:max(0, MAX_NOTES - len(agent_notes) - 1)]
+        record.notes = "\n".join(n for n in (earlier, agent_notes) if n)
         ticket_id = record.ticket_id
         uow.commit()
     number = ticket_number(db, ticket_id)
@@ -184,7 +222,7 @@ def end_call(db: Database, call_id: str, clock: Clock, *, recording: str | None 
         summary = f"通话结束：时长 {record.duration_s} 秒"
         if record.recording_key:
             summary += f"，录音 {record.recording_key}"
-        if record.notes:
-            summary += f"。备注：{record.notes}"
+        if agent_notes:
+            summary += f"。备注：{agent_notes}"
         post_message(db, SYSTEM, number, summary, rules, clock, internal=True)
     return record

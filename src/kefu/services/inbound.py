@@ -11,15 +11,20 @@ mentions it. A message the platform delivers twice (same ``external_id``) is kep
 
 The sender is matched to a customer by e-mail address or phone number where the channel gives
 one; otherwise the ticket is kept under the platform identity (``contact``) until an agent links it.
+
+A message that opens a new ticket may get one automatic reply (``auto_reply``: the smart
+assistant's answer to an e-mail, :func:`kefu.services.assistant_channels.email_auto_reply`),
+written in the ticket's own transaction; a message that joins a thread never does.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from kefu.adapters.db.tables.catalog import Customer
 from kefu.adapters.db.tables.service_desk import Ticket, TicketAttachment, TicketMessage
@@ -35,6 +40,9 @@ from kefu.services.uow import Database
 #: largest attachment kept from an inbound message (bigger ones are listed in the note, not kept)
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 _CHAT_LIKE = frozenset({Channel.WECHAT.value, Channel.WEIBO.value, Channel.PHONE.value})
+#: given a message about to open a new ticket, what to write in that ticket's transaction to
+#: answer it automatically (``open_ticket``'s ``after_write``), or None for no automatic reply
+AutoReply = Callable[[InboundMessage], Callable[[Connection, Ticket], None] | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +124,7 @@ def _store_attachments(db: Database, storage: Storage, number: str, msg: Inbound
 def receive_message(db: Database, msg: InboundMessage, rules: DeskRules, clock: Clock, *,
                     storage: Storage | None = None, live: LiveEvents | None = None,
                     category: Category = Category.OTHER, kind: Kind = Kind.CONSULTATION,
-                    queue_code: str | None = None) -> Received:
+                    queue_code: str | None = None, auto_reply: AutoReply | None = None) -> Received:
     """Open a ticket for ``msg`` or add it to the thread it belongs to (see the module docstring)."""
     seen = _duplicate(db, msg)
     if seen is not None:
@@ -133,10 +141,12 @@ def receive_message(db: Database, msg: InboundMessage, rules: DeskRules, clock: 
         if thread is not None:
             body = f"{body}\n\n（关联已关闭的工单 {thread.number}）"
         subject = (msg.subject or body.splitlines()[0])[:200]
+        answer = auto_reply(msg) if auto_reply is not None and thread is None else None
         ticket = open_ticket(db, actor, TicketRequest(
             subject=subject, body=body, channel=Channel(msg.channel), category=category, kind=kind,
             customer_id=customer_id, contact=msg.sender, contact_name=msg.sender_name,
-            external_id=msg.external_id or None, queue_code=queue_code), rules, clock, live=live)
+            external_id=msg.external_id or None, queue_code=queue_code), rules, clock, live=live,
+            after_write=answer)
         number, created = ticket.number, True
     if storage is not None and msg.attachments:
         _store_attachments(db, storage, number, msg, clock)

@@ -1,5 +1,6 @@
 """Channel endpoints the outside world calls: WeChat Official Account's server callback, the Weibo
-webhook, raw e-mail from a mail gateway, and the IVR interface a PBX drives.
+webhook, raw e-mail from a mail gateway, and the IVR interface a PBX drives — including the
+smart assistant answering the caller's speech (``POST /channels/ivr/ask``).
 
 Each is off (404 ``channel_not_configured``) until its secret is set (``KEFU_WECHAT_TOKEN``,
 ``KEFU_WEIBO_APP_SECRET``, ``KEFU_PBX_SECRET``); a bad signature answers 403
@@ -21,7 +22,8 @@ from kefu.adapters.db.tables.service_desk import CallRecord
 from kefu.adapters.ivr_files import load_ivr_menu
 from kefu.domain.errors import NotFound, PayloadTooLarge, PermissionDenied
 from kefu.domain.service.channels import NotAMessage
-from kefu.services import calls
+from kefu.services import assistant_channels, calls
+from kefu.services.assistant import MAX_TEXT
 from kefu.services.inbound import receive_message
 from kefu.services.uow import Database
 from kefu.web.deps import db_dep
@@ -147,11 +149,14 @@ def _pbx_or_gateway(runtime: Runtime, secret: str | None) -> None:
 async def email_message(request: Request, x_pbx_secret: str | None = Header(None), db: Database = Depends(db_dep),
                         runtime: Runtime = Depends(runtime_dep)) -> Response:
     """A raw RFC 5322 message (``message/rfc822``) forwarded by a mail gateway, signed with the
-    gateway secret (``X-PBX-Secret``); ``kefu mail receive`` is the SMTP way in."""
+    gateway secret (``X-PBX-Secret``); ``kefu mail receive`` is the SMTP way in. A mail opening a
+    new ticket gets the smart assistant's answer by return when it has one (``KEFU_EMAIL_AUTO_REPLY``)."""
     _pbx_or_gateway(runtime, x_pbx_secret)
     inbound = email_in.parse_email(await _body(request), received_at=runtime.clock())
+    auto_reply = (assistant_channels.email_auto_reply(db, runtime.assistant) if runtime.settings.email_auto_reply
+                  else None)
     received = await anyio.to_thread.run_sync(lambda: receive_message(
-        db, inbound, runtime.desk, runtime.clock, storage=runtime.storage, live=runtime.live))
+        db, inbound, runtime.desk, runtime.clock, storage=runtime.storage, live=runtime.live, auto_reply=auto_reply))
     out = ReceivedOut(ticket=received.ticket_number, created=received.created, duplicate=received.duplicate)
     return Response(out.model_dump_json(), media_type="application/json", status_code=201 if received.created else 200)
 
@@ -267,3 +272,44 @@ def ivr_hangup(call_id: str, body: HangupIn, x_pbx_secret: str | None = Header(N
     return _record_out(db, calls.end_call(db, call_id, runtime.clock, recording=body.recording, notes=body.notes,
                                           duration_s=body.duration_s, rules=runtime.desk))
 
+
+# ── the smart assistant on the phone (issue 5 §6) ──────────────────────────────────────────
+
+
+class AskIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    call_id: str = Field(min_length=1, max_length=64)
+    caller: str = Field(min_length=1, max_length=32)
+    text: str = Field(min_length=1, max_length=MAX_TEXT,
+                      description="what the caller said, as the PBX's speech recognition heard it")
+
+
+class TransferOut(BaseModel):
+    queue: str
+    ticket: str | None
+
+
+class AskOut(BaseModel):
+    """``say`` is played (speakable Chinese). With ``transfer`` the call then waits in
+    ``transfer.queue`` for a person; otherwise the PBX listens for the caller's next question."""
+
+    call_id: str
+    say: str
+    transfer: TransferOut | None
+    intent: str
+    confidence: float
+
+
+@router.post("/channels/ivr/ask", response_model=AskOut, responses=error_responses(403, 404, 409, 422))
+def ivr_ask(body: AskIn, x_pbx_secret: str | None = Header(None), db: Database = Depends(db_dep),
+            runtime: Runtime = Depends(runtime_dep)) -> AskOut:
+    """The caller of a call still in the IVR asked a question by voice: the smart assistant's
+    answer for the caller identified by their number, or a transfer to a person."""
+    _pbx_or_gateway(runtime, x_pbx_secret)
+    menu = load_ivr_menu(runtime.settings.policy_dir)
+    answer = assistant_channels.ask_by_phone(db, body.call_id, body.caller, body.text, runtime.assistant(), menu,
+                                             live=runtime.live)
+    transfer = TransferOut(queue=answer.transfer_queue, ticket=answer.ticket) if answer.transfer_queue else None
+    return AskOut(call_id=answer.call_id, say=answer.say, transfer=transfer, intent=answer.intent.value,
+                  confidence=round(answer.confidence, 4))
