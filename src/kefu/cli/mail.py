@@ -20,6 +20,7 @@ app = typer.Typer(no_args_is_help=True)
 
 def _handler() -> Any:
     from kefu.domain.service.channels import InboundMessage
+    from kefu.services.assistant_channels import email_auto_reply
     from kefu.services.inbound import receive_message
     from kefu.services.uow import Database
     from kefu.web.runtime import Runtime
@@ -27,10 +28,12 @@ def _handler() -> Any:
     settings = get_settings()
     db = Database.from_url(settings.database_url)
     runtime = Runtime.from_settings(settings)
+    # the assistant answers a new mail by itself when it can (one automatic reply at most)
+    auto_reply = email_auto_reply(db, runtime.assistant) if settings.email_auto_reply else None
 
     def on_message(msg: InboundMessage) -> None:
         received = receive_message(db, msg, runtime.desk, runtime.clock, storage=runtime.storage,
-                                   live=runtime.live if settings.redis_url else None)
+                                   live=runtime.live if settings.redis_url else None, auto_reply=auto_reply)
         typer.echo(f"{msg.sender} → {received.ticket_number}{' (new)' if received.created else ''}")
 
     return on_message
