@@ -240,12 +240,15 @@ def converse(db: Database, actor: Actor | None, session_id: str, text: str, deps
             _plan(conn, turn)
             if turn.handoff is not None and session is not None:
                 history = list(reversed(q["turns"].all(conn, sid=session.id)))
-            if turn.handoff is None and turn.action is None:
-                # the common case: answered from what was read; written on the same connection
+            if turn.handoff is None and turn.action is None and session is not None:
+                # the common case: a conversation going on, answered from what was read; written
+                # on the same connection, everything computed before the write lock is taken
                 now = deps.clock()
+                save = q["save"].bind(sid=session.id, state=_stored_state(_next_state(turn), turn.reply), now=now)
+                add = q["add_turn"].bind(**_turn_values(session.id, turn, now))
                 with db.prepared_write(conn):
-                    sid = _save(conn, owner, session_id, session, turn, _next_state(turn), channel, now)
-                    _record(conn, sid, turn, now)
+                    q["save"].run_bound(conn, save)
+                    q["add_turn"].run_bound(conn, add)
                 return BotAnswer(session_id, u, turn.intent, turn.reply, None)
     if with_person:
         assert session is not None
@@ -288,12 +291,16 @@ def _save(conn: Connection, owner: str, key: str, session: Any, turn: _Turn, sta
     return int(session.id)
 
 
+def _turn_values(sid: int, turn: _Turn, now: datetime, reply: str | None = None) -> dict[str, Any]:
+    return {"v_session_id": sid, "v_at": now, "v_text": turn.text, "v_intent": turn.u.intent.value,
+            "v_confidence": round(turn.u.confidence, 4), "v_slots": dict(turn.u.slots),
+            "v_reply": reply if reply is not None else (turn.reply.zh if turn.reply else ""),
+            "v_source": turn.reply.source if turn.reply else "",
+            "v_handoff": turn.handoff.value if turn.handoff else None}
+
+
 def _record(conn: Connection, sid: int, turn: _Turn, now: datetime, reply: str | None = None) -> None:
-    _Q.of(conn)["add_turn"].run(
-        conn, v_session_id=sid, v_at=now, v_text=turn.text, v_intent=turn.u.intent.value,
-        v_confidence=round(turn.u.confidence, 4), v_slots=dict(turn.u.slots),
-        v_reply=reply if reply is not None else (turn.reply.zh if turn.reply else ""),
-        v_source=turn.reply.source if turn.reply else "", v_handoff=turn.handoff.value if turn.handoff else None)
+    _Q.of(conn)["add_turn"].run(conn, **_turn_values(sid, turn, now, reply))
 
 
 def _next_state(turn: _Turn) -> ConversationState:

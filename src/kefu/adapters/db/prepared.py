@@ -100,9 +100,18 @@ class Prepared:
 
     def run(self, conn: Connection, **values: Any) -> int:
         """Execute a statement that returns no rows; the number of rows it changed."""
+        return self.run_bound(conn, self.bind(**values))
+
+    def bind(self, **values: Any) -> Sequence[Any] | dict[str, Any]:
+        """The driver's parameters for ``values`` (types' bind processors applied): done before
+        a write transaction, so the lock is held only while the statement runs."""
+        return self._params(values)
+
+    def run_bound(self, conn: Connection, params: Sequence[Any] | dict[str, Any]) -> int:
+        """:meth:`run` with parameters from :meth:`bind`."""
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.execute(self.sql, self._params(values))
+            cursor.execute(self.sql, params)
             return int(cursor.rowcount)
         finally:
             cursor.close()
