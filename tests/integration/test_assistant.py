@@ -5,7 +5,7 @@ shopper never sees another shopper's order, and handoff carries the transcript t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -425,3 +425,11 @@ def test_first_messages_of_one_conversation_may_arrive_at_once(db: Database, peo
                                        .where(BotSession.session_key == "race")).all()
         turns = uow.session.scalar(select(func.count()).select_from(BotTurn))
     assert len(sessions) == 1 and turns == 6
+
+
+def test_at_night_the_shopper_is_told_a_person_answers_when_the_desk_opens(db: Database) -> None:
+    people = seed_desk(db, online=False)
+    _seed_orders(db)
+    night = datetime(2026, 3, 10, 15, 30, tzinfo=UTC)          # 23:30 in Shanghai; the desk opens 09:00
+    handed = ask(db, people.c1, "转人工", session="late", clock=lambda: night)
+    assert handed.agent_online is False and "2026-03-11 09:00" in handed.reply.zh

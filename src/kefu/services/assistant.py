@@ -632,11 +632,22 @@ def _hand_over(db: Database, turn: _Turn, session_id: str, owner: str, session: 
                      agent_online=ticket.assignee_id is not None)
 
 
+def _answer_by(deps: AssistantDeps, due: datetime | None) -> datetime | None:
+    """When a person will answer a handed-over conversation nobody took: its first-response due
+    time, but never before the agents' business hours start again (D1) — at night "within a
+    minute" would be a promise nobody is there to keep."""
+    now = deps.clock()
+    calendar = deps.desk.sla.calendar
+    opening = now if calendar.is_open(now) else calendar.next_open(now)
+    return max(due, opening) if due is not None else opening
+
+
 def _handoff_reply(turn: _Turn, key: str, ticket: Ticket, due: datetime | None) -> Reply:
     rules = turn.deps.rules
     if ticket.assignee_id is None:
         zh, en = rules.off_hours
-        when = say.local(due) if due else ""
+        answer_by = _answer_by(turn.deps, due)
+        when = say.local(answer_by) if answer_by else ""
         text = (zh.format(hours=_hours(turn.deps), ticket=ticket.number, due=when),
                 en.format(hours=_hours(turn.deps), ticket=ticket.number, due=when))
         return say.general(text, Button("查看工单", "Open the ticket", href=f"/tickets/{ticket.number}"),
