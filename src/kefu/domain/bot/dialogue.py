@@ -181,8 +181,16 @@ def repeats(text: str, state: ConversationState, rules: AssistantRules) -> bool:
     plain = _plain(text)
     if len(plain) < rules.repeat_min_chars:
         return False
-    return any(len(old) >= rules.repeat_min_chars
-               and SequenceMatcher(None, plain, old).ratio() >= rules.repeat_similarity for old in state.recent)
+    threshold = rules.repeat_similarity
+    for old in state.recent:
+        if len(old) < rules.repeat_min_chars:
+            continue
+        matcher = SequenceMatcher(None, plain, old, autojunk=False)
+        # the cheap upper bounds first: most messages differ at a glance
+        if matcher.real_quick_ratio() >= threshold and matcher.quick_ratio() >= threshold \
+                and matcher.ratio() >= threshold:
+            return True
+    return False
 
 
 def is_low_confidence(u: Understanding, rules: AssistantRules) -> bool:
@@ -237,7 +245,7 @@ def is_bare_pick(text: str, slots: Mapping[str, str]) -> bool:
         return False
     rest = fold(text).replace(slots["order_id"], "")
     rest = _LINE.sub("", rest)
-    return len(_PICK_FILLER.sub("", rest)) <= 2
+    return len(_PICK_FILLER.sub("", rest)) <= 1
 
 
 def looks_like_address(text: str) -> bool:
