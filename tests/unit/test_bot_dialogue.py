@@ -49,6 +49,12 @@ def test_handoff_rules(u: Understanding, text: str, state: ConversationState,
     assert handoff_reason(u, text, state, RULES) is expected
 
 
+def test_only_the_last_two_messages_count_for_a_repeat() -> None:
+    earlier = ConversationState(recent=("我的订单到哪了", "订单302600069811", "能退货吗"))
+    assert not repeats("我的订单到哪了", earlier, RULES)               # asked again later, about another order
+    assert repeats("我的订单到哪了", ConversationState(recent=("我的订单到哪了", "订单302600069811")), RULES)
+
+
 def test_short_messages_never_count_as_a_repeat() -> None:
     assert not repeats("好的", ConversationState(recent=("好的",)), RULES)
     assert repeats("我的退款什么时候到账", ConversationState(recent=("我的退款什么时候到账呢",)), RULES)

@@ -14,8 +14,8 @@ Rules (issue 5 §4–§5; thresholds and word lists are policy data, ``policies/
   ``request`` — the shopper asks for a person (intent ``human_agent``);
   ``angry`` — the message holds an anger word or three exclamation marks;
   ``complaint`` — the shopper complains (intent ``complaint``);
-  ``repeated`` — the message repeats one of the shopper's earlier messages in this conversation
-  (similarity at or above ``repeat_similarity``; very short messages never count);
+  ``repeated`` — the message repeats one of the shopper's last two messages (similarity at or
+  above ``repeat_similarity``; very short messages never count);
   ``low_confidence`` — this is the ``low_confidence_turns``-th message in a row the classifier
   was less sure of than ``low_confidence``.
 * **Confirmation** (:func:`confirmation`): a whole message that is a confirm word is yes, a deny
@@ -176,13 +176,18 @@ def is_angry(text: str, rules: AssistantRules) -> bool:
     return folded.count("!") >= 3 or any(w and w in folded for w in rules.angry_words)
 
 
+#: a question counts as repeated when it asks again what one of the shopper's last two messages
+#: asked (asking "where is my order?" again later, about another order, is not being stuck)
+REPEAT_WINDOW = 2
+
+
 def repeats(text: str, state: ConversationState, rules: AssistantRules) -> bool:
-    """The message asks again what an earlier message of the conversation asked."""
+    """The message asks again what one of the shopper's last :data:`REPEAT_WINDOW` messages asked."""
     plain = _plain(text)
     if len(plain) < rules.repeat_min_chars:
         return False
     threshold = rules.repeat_similarity
-    for old in state.recent:
+    for old in state.recent[-REPEAT_WINDOW:]:
         if len(old) < rules.repeat_min_chars:
             continue
         matcher = SequenceMatcher(None, plain, old, autojunk=False)
