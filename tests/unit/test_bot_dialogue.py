@@ -102,6 +102,9 @@ def test_the_remembered_order_applies_to_order_questions_only() -> None:
     assert order_for(Intent.RETURN_POLICY, {}, state) == "302600069811"            # 那退货呢
     assert order_for(Intent.RETURN_POLICY, {"order_id": "302600000001"}, state) == "302600000001"
     assert order_for(Intent.INVOICE, {}, state) is None
+    assert order_for(Intent.ORDER_STATUS, {}, state, "我的订单到哪了") is None          # pick again
+    assert order_for(Intent.ORDER_STATUS, {}, state, "那这个什么时候到") == "302600069811"
+    assert order_for(Intent.ORDER_STATUS, {}, state, "物流呢") == "302600069811"
 
 
 @pytest.mark.parametrize(("text", "expected"), [

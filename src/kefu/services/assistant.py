@@ -421,7 +421,7 @@ def _answer_about_order(conn: Connection, turn: _Turn) -> None:
         else:
             turn.reply = _login(turn)
         return
-    order_id = order_for(intent, turn.u.slots, turn.state)
+    order_id = order_for(intent, turn.u.slots, turn.state, turn.text)
     if order_id is None:
         if intent is Intent.RETURN_POLICY:
             turn.reply = _general(turn, "return_policy", intent_button_for_orders(), source="policy",

@@ -6,7 +6,8 @@ Rules (issue 5 §4–§5; thresholds and word lists are policy data, ``policies/
 * **Memory.** A conversation remembers the order (and line) it last talked about, the intent it
   last answered, what it is waiting for (an order pick, an address, a yes/no) and the step it
   asked to confirm. A question about an order that names none ("那退货呢") uses the remembered
-  order; naming another order replaces it.
+  order; naming another order replaces it. "我的订单到哪了" with no word pointing back lists the
+  orders again.
 * **A bare pick.** While the assistant waits for an order, a message that is little more than
   an order number ("202603051234", "订单202603051234", "就这个 202603051234") continues the
   intent that asked for it.
@@ -283,11 +284,21 @@ def next_low_streak(u: Understanding, state: ConversationState, rules: Assistant
     return state.low_streak + 1 if is_low_confidence(u, rules) else 0
 
 
-def order_for(intent: Intent, slots: Mapping[str, str], state: ConversationState) -> str | None:
-    """The order a message is about: the one it names, else the remembered one for an order intent."""
+_BACK_REFERENCE = re.compile(r"这个|这单|那个|那单|这笔|那笔|这件|那件|它|刚才|刚刚|上面|该订单|此订单|同一|还是|呢|"
+                             r"\bit\b|\bthat\b|\bthis\b", re.IGNORECASE)
+
+
+def order_for(intent: Intent, slots: Mapping[str, str], state: ConversationState, text: str = "") -> str | None:
+    """The order a message is about: the one it names, else the remembered one for an order
+    intent — except that "where is my order?" with no word pointing back ("这个", "那…呢") asks
+    afresh, so the shopper can pick another of their orders."""
     if "order_id" in slots:
         return slots["order_id"]
-    return state.order_id if intent in ORDER_INTENTS else None
+    if intent not in ORDER_INTENTS:
+        return None
+    if intent is Intent.ORDER_STATUS and not _BACK_REFERENCE.search(fold(text)):
+        return None
+    return state.order_id
 
 
 def plain_texts(texts: Sequence[str]) -> tuple[str, ...]:
