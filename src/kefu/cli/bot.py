@@ -11,20 +11,35 @@ slots: the predicted slot dict equals the labelled one), spurious slots, p50/p99
 message (in-process understanding after one warm-up message, model already loaded), every
 failing message as JSON, and last ``N passed, M failed`` (a message passes when its intent and
 every listed slot are right). It exits 0 whenever the file could be read and 2 with a message
-naming the line when it cannot.
+naming the line when it cannot. With ``--url`` it scores a running server's
+``POST /api/v1/bot/messages`` instead (latency then includes HTTP); exit 2 when the server
+cannot be reached or refuses a message.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 from kefu.config import PROJECT_ROOT
-from kefu.domain.bot.scoring import EvalReport, LabelledFileError, Outcome, Ratio, parse_labelled, score
+from kefu.domain.bot.intents import Intent, Understanding
+from kefu.domain.bot.scoring import (
+    EvalReport,
+    LabelledFileError,
+    Outcome,
+    Ratio,
+    parse_labelled,
+    score,
+    score_reader,
+)
 
 if TYPE_CHECKING:  # scikit-learn takes seconds to import: only the bot commands load it
     from kefu.adapters.bot import IntentModel
@@ -101,9 +116,38 @@ def train(data: Path = DATA_OPTION,
                f"wrote {out}")
 
 
+def _api_reader(url: str, token: str | None) -> Callable[[str], Understanding]:
+    """Read a message through a running server's ``POST /api/v1/bot/messages`` (a new
+    conversation each, so one message's context never colours the next)."""
+    endpoint = url.rstrip("/") + "/api/v1/bot/messages"
+    run = f"eval-{int(time.time())}"
+    count = itertools.count()
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+
+    def read(text: str) -> Understanding:
+        body = json.dumps({"session_id": f"{run}-{next(count)}", "text": text}).encode()
+        request = urllib.request.Request(endpoint, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                got = json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode("utf-8", "replace")[:300]
+            raise ValueError(f"{endpoint} answered {exc.code} for {text!r}: {detail}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise ValueError(f"cannot reach {endpoint}: {exc}") from None
+        return Understanding(Intent(got["intent"]), float(got["confidence"]), got.get("slots") or {})
+
+    return read
+
+
 @app.command("eval")
 def eval_file(file: Path = typer.Argument(..., help="labelled messages, one JSON object a line"),
-              model: Path = MODEL_OPTION, data: Path = DATA_OPTION) -> None:
+              model: Path = MODEL_OPTION, data: Path = DATA_OPTION,
+              url: str = typer.Option("", "--url", help="score a running server's POST /api/v1/bot/messages "
+                                                        "instead of the model in-process, e.g. http://127.0.0.1:8000"),
+              token: str = typer.Option("", "--token", help="with --url: a bearer token (else as a visitor)")) -> None:
     """Score intent detection and slot extraction on a labelled JSONL file (shared/eval/bot/README.md)."""
     try:
         raw = file.read_text(encoding="utf-8")
@@ -115,7 +159,15 @@ def eval_file(file: Path = typer.Argument(..., help="labelled messages, one JSON
     except LabelledFileError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
-    for line in report_lines(score(messages, _model(model, data), time.perf_counter)):
+    if url:
+        try:
+            report = score_reader(messages, _api_reader(url, token or None), time.perf_counter)
+        except ValueError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from None
+    else:
+        report = score(messages, _model(model, data), time.perf_counter)
+    for line in report_lines(report):
         typer.echo(line)
 
 

@@ -188,11 +188,18 @@ def score(messages: Sequence[LabelledMessage], scorer: IntentScorer, clock: Call
     """Understand every message with ``scorer`` and time each with ``clock`` (seconds; the caller
     injects ``time.perf_counter``). ``warm_up`` reads one message untimed first, so a lazily
     loaded dictionary is not counted as a message's latency."""
+    return score_reader(messages, lambda text: understand(text, scorer), clock, warm_up)
+
+
+def score_reader(messages: Sequence[LabelledMessage], read: Callable[[str], Understanding],
+                 clock: Callable[[], float], warm_up: bool = True) -> EvalReport:
+    """:func:`score` with any reader of a message — the in-process one, or a running server's
+    ``POST /api/v1/bot/messages``."""
     if warm_up and messages:
-        understand(messages[0].text, scorer)
+        read(messages[0].text)
     outcomes: list[Outcome] = []
     for case in messages:
         start = clock()
-        got = understand(case.text, scorer)
+        got = read(case.text)
         outcomes.append(Outcome(case, got, clock() - start))
     return EvalReport(tuple(outcomes))
