@@ -133,3 +133,75 @@ def test_evidence_attached_to_a_complaint_is_readable_only_by_those_who_see_the_
     again = client.post("/api/v1/tickets", json={"subject": "s", "body": "b", "evidence_ids": [up.json()["id"]]},
                         headers=c1)
     assert again.status_code == 403 and again.json()["code"] == "evidence_not_yours"     # already used
+
+
+# ── the hot routes answer without reading back: the same JSON as a read ───────────────────
+
+DETAIL_FIELDS = ("queue", "assignee_name", "tags", "actions", "messages", "attachments", "history")
+
+
+def test_the_201_of_an_opened_ticket_is_what_reading_it_shows(client, db, people):
+    import io
+
+    from PIL import Image
+
+    c1, agent1, sup = auth(db, people.c1), auth(db, people.agent1), auth(db, people.sup)
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), (20, 30, 200)).save(buf, format="PNG")
+    up = client.post("/api/v1/evidence", files={"file": ("截图.png", buf.getvalue(), "image/png")}, headers=c1)
+    make_order(db, "O-201", customer="C1", seller="S3P")
+    cases = [
+        (c1, {"kind": "complaint", "category": "service_attitude", "evidence_ids": [up.json()["id"]],
+              "tags": ["加急", "催单", "加急"], "order_id": "O-201"}),
+        (c1, {"category": "logistics", "named_employee_no": "KF0003"}),          # a consultation: nobody named
+        (c1, {"kind": "complaint", "named_employee_no": "KF0001"}),               # D9: to the supervisor
+        (sup, {"customer_id": "C2", "queue": "payment", "channel": "phone"}),      # nobody online there
+        (agent1, {"customer_id": "C2", "category": "product"}),
+    ]
+    for headers, body in cases:
+        opened = open_(client, headers, **body)
+        read = client.get(f"/api/v1/tickets/{opened['number']}", headers=headers)
+        assert read.status_code == 200 and opened == read.json(), body
+
+
+def test_an_agent_who_opens_a_ticket_they_may_not_see_gets_not_found_as_a_read_would(client, db, people):
+    agent3 = auth(db, people.agent3)                                                   # logistics only
+    r = client.post("/api/v1/tickets", json={"subject": "付款失败", "body": "扣款了没成功", "customer_id": "C1",
+                                             "category": "payment"}, headers=agent3)
+    assert r.status_code == 404 and r.json()["code"] == "ticket_not_found"
+    sup = auth(db, people.sup)
+    page = client.get("/api/v1/tickets?queue=payment", headers=sup).json()
+    assert [t["subject"] for t in page["tickets"]] == ["付款失败"]                        # it was opened
+
+
+def test_queue_pages_show_each_ticket_as_reading_it_does_without_the_details(client, db, people):
+    c1, c2, sup, agent1 = auth(db, people.c1), auth(db, people.c2), auth(db, people.sup), auth(db, people.agent1)
+    made = [open_(client, c1, category="product"), open_(client, c2, kind="complaint"),
+            open_(client, c1, category="logistics")]
+    client.post(f"/api/v1/tickets/{made[1]['number']}/actions/confirm", headers=agent1)
+    for headers, query in ((sup, ""), (agent1, ""), (sup, "?queue=complaints"), (c1, "")):
+        page = client.get(f"/api/v1/tickets{query}", headers=headers)
+        assert page.status_code == 200 and page.headers["content-type"] == "application/json"
+        assert page.json()["tickets"]
+        for item in page.json()["tickets"]:
+            full = client.get(f"/api/v1/tickets/{item['number']}", headers=headers).json()
+            assert item == {**full, **dict.fromkeys(DETAIL_FIELDS)}
+
+
+def test_queue_listing_errors_keep_their_codes(client, db, people):
+    agent3, sup, seller = auth(db, people.agent3), auth(db, people.sup), auth(db, people.seller_a)
+    r = client.get("/api/v1/tickets?queue=general", headers=agent3)
+    assert r.status_code == 403 and r.json()["code"] == "not_allowed"
+    r = client.get("/api/v1/tickets?queue=nope", headers=sup)
+    assert r.status_code == 404 and r.json()["code"] == "queue_not_found"
+    assert client.get("/api/v1/tickets?queue=general&mine=true", headers=agent3).status_code == 200
+    assert client.get("/api/v1/tickets?limit=0", headers=sup).json()["code"] == "invalid_input"
+    assert client.get("/api/v1/tickets", headers=seller).json() == {"tickets": [], "next_cursor": None}
+
+
+def test_the_openapi_document_keeps_the_response_models(client):
+    paths = client.get("/openapi.json").json()["paths"]["/api/v1/tickets"]
+    assert paths["get"]["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/QueuePageOut"}
+    assert paths["post"]["responses"]["201"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/TicketOut"}

@@ -18,7 +18,7 @@ from kefu.adapters.db.tables.service_desk import (
 )
 from kefu.domain.clock import FixedClock
 from kefu.domain.errors import Conflict, InputError, NotFound, PermissionDenied
-from kefu.domain.service.tickets import Action, Category, Channel, Kind, Status
+from kefu.domain.service.tickets import OPEN_STATUSES, Action, Category, Channel, Kind, Status
 from kefu.services.desk_sweep import sweep_desk
 from kefu.services.tickets import (
     TicketRequest,
@@ -395,3 +395,80 @@ def test_live_desk_events_reach_only_those_who_may_see_the_ticket(db, clock, peo
     assert not desk_scope(db, people.agent1).admits({**event, "queue_id": 5})   # D9: names KF0001
     with pytest.raises(PermissionDenied):
         desk_scope(db, people.c1)
+
+
+# ── the queue listing: every reader, every filter, against the visibility rule ──────────────
+
+
+def test_the_queue_listing_follows_the_visibility_rule_for_every_reader_and_filter(db, clock, people):
+    from kefu.adapters.db.tables.auth import User
+    from kefu.adapters.db.tables.service_desk import Queue, QueueMember
+    from kefu.services.tickets import list_queue_rows
+
+    make_order(db, "O-Q1", customer="C1", seller="S3P")
+    set_presence(db, people.agent2, False, clock)
+    made = [ask(db, clock, people.c1, category=Category.LOGISTICS), ask(db, clock, people.c2),
+            complain(db, clock, people.c1, named_employee_no="KF0001"), complain(db, clock, people.c2),
+            ask(db, clock, people.c1, order_id="O-Q1"), ask(db, clock, people.c2, category=Category.PAYMENT)]
+    made += [ask(db, clock, people.c1) for _ in range(4)]                   # agent1 fills up: some wait
+    transfer_ticket(db, people.sup, made[1].number, clock, queue_code="logistics")
+    step(db, clock, people.sup, made[4], Action.RESOLVE)                     # no longer open
+    with db.read() as uow:
+        tickets = list(uow.session.scalars(select(Ticket)))
+        queues = {q.code: q.id for q in uow.session.scalars(select(Queue))}
+        members: dict[int, set[int]] = {}
+        for m in uow.session.scalars(select(QueueMember)):
+            members.setdefault(m.user_id, set()).add(m.queue_id)
+        employee_no = {u.id: u.employee_no for u in uow.session.scalars(select(User))}
+    assert any(t.assignee_id is None for t in tickets) and any(t.assignee_id == 201 for t in tickets)
+
+    def expected(actor, queue, mine, unassigned):
+        if queue is not None and queue not in queues:
+            return "queue_not_found"
+        if (actor.role.value == "agent" and queue is not None and not mine
+                and queues[queue] not in members.get(actor.user_id, set())):
+            return "not_allowed"
+        found = []
+        for t in tickets:
+            if t.status not in {s.value for s in OPEN_STATUSES}:
+                continue
+            if actor.role.value == "seller" and t.seller_id != actor.seller_id:
+                continue
+            if mine and t.assignee_id != actor.user_id:
+                continue
+            if queue is not None and t.queue_id != queues[queue]:
+                continue
+            if actor.role.value == "agent" and not mine and queue is None and not (
+                    t.queue_id in members.get(actor.user_id, set()) or t.assignee_id == actor.user_id):
+                continue
+            if unassigned and t.assignee_id is not None:
+                continue
+            if actor.role.value == "agent" and t.named_employee_no and t.named_employee_no == employee_no[
+                    actor.user_id]:
+                continue                                                     # D9
+            found.append(t)
+        return [t.number for t in sorted(found, key=lambda t: (t.priority, t.id))]
+
+    for actor in (people.agent1, people.agent2, people.agent3, people.sup, people.admin, people.seller_a,
+                  people.seller_b):
+        for queue in (None, "general", "complaints", "logistics", "nope"):
+            for mine in (False, True):
+                for unassigned in (False, True):
+                    want = expected(actor, queue, mine, unassigned)
+                    got: list[str] | str = []
+                    cursor = None
+                    try:
+                        while True:                                          # pages of two, by the cursor
+                            page = list_queue_rows(db, actor, queue_code=queue, mine=mine, unassigned=unassigned,
+                                                   cursor=cursor, limit=2)
+                            assert isinstance(got, list)
+                            got += [r.number for r in page.rows]
+                            cursor = page.next_cursor
+                            if cursor is None:
+                                break
+                    except (NotFound, PermissionDenied) as exc:
+                        got = exc.code
+                    assert got == want, (actor.display_name, queue, mine, unassigned)
+                    if isinstance(want, list):
+                        orm = list_queue(db, actor, queue_code=queue, mine=mine, unassigned=unassigned, limit=200)
+                        assert [t.number for t in orm.tickets] == want

@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from kefu.adapters.db.prepared import PreparedSet
 from kefu.adapters.db.tables.service_desk import Queue, SatisfactionSurvey, Ticket, TicketSla
 from kefu.domain.service.sla import (
     CalendarKind,
@@ -75,7 +76,16 @@ def start_clocks(conn: Connection, rules: DeskRules, ticket: Ticket, now: dateti
     """D2–D5: start the ticket's clocks (all of them, or only ``metrics`` — a reopen restarts
     the resolution clock)."""
     queue = queue_code if queue_code is not None else _queue_code(conn, ticket.queue_id)
-    targets = rules.sla.targets_for(ticket.channel, ticket.kind, ticket.customer_level, queue)
+    rows = clock_rows(rules, ticket.channel, ticket.kind, ticket.customer_level, queue, now, metrics)
+    if rows:
+        conn.execute(_INSERT_CLOCK, [{"ticket_id": ticket.id, **row} for row in rows])
+
+
+def clock_rows(rules: DeskRules, channel: str, kind: str, customer_level: str, queue_code: str | None,
+               now: datetime, metrics: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """D2–D5: the clocks a ticket starts ``now`` (all, or only ``metrics``), as ``ticket_sla``
+    rows without their ticket id: the calendar arithmetic is done before a write transaction."""
+    targets = rules.sla.targets_for(channel, kind, customer_level, queue_code)
     wanted = None if metrics is None else {Metric(m) for m in metrics}
     calendars = rules.sla.calendars
     rows = []
@@ -83,11 +93,23 @@ def start_clocks(conn: Connection, rules: DeskRules, ticket: Ticket, now: dateti
         if wanted is not None and metric not in wanted:
             continue
         due = compute_due(now, target, calendars)
-        rows.append({"ticket_id": ticket.id, "metric": metric.value, "calendar": target.calendar.value,
-                     "started_at": now, "due_at": due,
+        rows.append({"metric": metric.value, "calendar": target.calendar.value, "started_at": now, "due_at": due,
                      "warn_at": warn_at(now, due, rules.sla.warn_fraction, calendars[target.calendar])})
+    return rows
+
+
+_CLOCKS = PreparedSet(insert=insert(cast(Table, TicketSla.__table__)).values(
+    ticket_id=bindparam("ticket_id"), metric=bindparam("metric"), calendar=bindparam("calendar"),
+    started_at=bindparam("started_at"), due_at=bindparam("due_at"), warn_at=bindparam("warn_at")))
+
+
+def insert_clocks(conn: Connection, ticket_id: int, rows: list[dict[str, Any]]) -> None:
+    """Write rows from :func:`clock_rows` for the ticket (prepared statements, in the
+    connection's write transaction)."""
     if rows:
-        conn.execute(_INSERT_CLOCK, rows)
+        insert_clock = _CLOCKS.of(conn)["insert"]
+        for row in rows:
+            insert_clock.run(conn, ticket_id=ticket_id, **row)
 
 
 def meet_clocks(conn: Connection, ticket: Ticket, metrics: Iterable[str], now: datetime) -> None:

@@ -17,13 +17,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, Table, and_, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Insert, Row, Table, and_, bindparam, exists, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from kefu.adapters.db.prepared import Prepared, PreparedSet
 from kefu.adapters.db.tables.aftersales import Application, EvidenceFile
 from kefu.adapters.db.tables.auth import User
 from kefu.adapters.db.tables.catalog import Customer, Order
 from kefu.adapters.db.tables.service_desk import (
+    OPEN_SQL,
     OPEN_STATUS_VALUES,
     AgentProfile,
     ComplianceViolation,
@@ -35,7 +37,7 @@ from kefu.adapters.db.tables.service_desk import (
     TicketMessage,
     TicketTag,
 )
-from kefu.adapters.search.ticket_index import index_text, matching_ticket_ids_sql
+from kefu.adapters.search.ticket_index import add_index_rows, index_rows, index_text, matching_ticket_ids_sql
 from kefu.domain.actors import AGENT_ROLES, Actor, Role
 from kefu.domain.clock import Clock, shanghai_date
 from kefu.domain.compliance.model import KIND_LABELS
@@ -51,7 +53,14 @@ from kefu.domain.service.tickets import (
     available_actions,
     next_status,
 )
-from kefu.services.desk_clocks import DeskRules, meet_clocks, resume_clocks, start_clocks
+from kefu.services.desk_clocks import (
+    DeskRules,
+    clock_rows,
+    insert_clocks,
+    meet_clocks,
+    resume_clocks,
+    start_clocks,
+)
 from kefu.services.notifications import Notice, queue_customer_messages, queue_email
 from kefu.services.ports import LiveEvents, Storage
 from kefu.services.uow import Database
@@ -71,6 +80,9 @@ _OPEN_VALUES: Any = bindparam("open_statuses", OPEN_STATUS_VALUES, expanding=Tru
 assert set(OPEN_STATUS_VALUES) == {s.value for s in OPEN_STATUSES}
 #: the condition "this ticket is still open", for every query on tickets
 IS_OPEN = Ticket.status.in_(_OPEN_VALUES)
+#: the same condition as literal SQL, for prepared statements (:mod:`kefu.adapters.db.prepared`
+#: takes no literal-execute parameters); the statements using it read ``tickets`` unaliased
+IS_OPEN_SQL = text(f"tickets.{OPEN_SQL}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +133,19 @@ class TicketView:
     actions: list[Action] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class TicketHead:
+    """What visibility rules and live events read of a ticket, without an ORM object."""
+
+    number: str
+    status: str
+    customer_id: str | None
+    seller_id: str | None
+    queue_id: int
+    assignee_id: int | None
+    named_employee_no: str | None
+
+
 # ── visibility ─────────────────────────────────────────────────────────────────────────────
 
 
@@ -134,7 +159,7 @@ def _employee_no(conn: Connection, user_id: int | None) -> str | None:
     return conn.scalar(select(User.employee_no).where(User.id == user_id))
 
 
-def may_see_ticket(conn: Connection, actor: Actor, ticket: Ticket) -> bool:
+def may_see_ticket(conn: Connection, actor: Actor, ticket: Ticket | TicketHead) -> bool:
     """The visibility rule of this module's docstring."""
     if actor.role is Role.CUSTOMER:
         return actor.customer_id is not None and ticket.customer_id == actor.customer_id
@@ -170,10 +195,10 @@ _QUEUES = select(Queue.id, Queue.code, Queue.categories, Queue.skill, Queue.stra
     Queue.is_active.is_(True)).order_by(Queue.id)
 
 
-def _queue_for(conn: Connection, req: TicketRequest) -> Row[Any]:
+def _queue_for(conn: Connection, req: TicketRequest) -> Any:
     """The queue a new ticket goes to: the one asked for (staff), the complaints queue for a
     complaint, else the first queue that takes its category, else ``general``."""
-    queues = conn.execute(_QUEUES).all()
+    queues = _OPEN_Q.of(conn)["queues"].all(conn)
     by_code = {q.code: q for q in queues}
     code = req.queue_code
     if code is None:
@@ -189,7 +214,7 @@ def _queue_for(conn: Connection, req: TicketRequest) -> Row[Any]:
 
 
 _OPEN_LOAD = (select(func.count()).select_from(Ticket)
-              .where(Ticket.assignee_id == AgentProfile.user_id, IS_OPEN)
+              .where(Ticket.assignee_id == AgentProfile.user_id, IS_OPEN_SQL)
               .correlate(AgentProfile).scalar_subquery())
 
 
@@ -197,7 +222,7 @@ def _candidates(order_by_load: bool) -> Any:
     load = _OPEN_LOAD.label("load")
     idle_first = AgentProfile.last_assigned_at.is_(None).desc(), AgentProfile.last_assigned_at.asc()
     order = (load, *idle_first, AgentProfile.user_id) if order_by_load else (*idle_first, AgentProfile.user_id)
-    return (select(AgentProfile.user_id, AgentProfile.skills, AgentProfile.capacity, load)
+    return (select(AgentProfile.user_id, AgentProfile.skills, AgentProfile.capacity, load, User.display_name)
             .join(QueueMember, QueueMember.user_id == AgentProfile.user_id)
             .join(User, User.id == AgentProfile.user_id)
             .where(QueueMember.queue_id == bindparam("queue_id"), AgentProfile.online.is_(True),
@@ -206,20 +231,27 @@ def _candidates(order_by_load: bool) -> Any:
 
 
 #: the online members of a queue with their open load, in the order each strategy offers them
-_CANDIDATES = {"least_load": _candidates(True), "round_robin": _candidates(False)}
+_CANDIDATES = PreparedSet(least_load=_candidates(True), round_robin=_candidates(False))
 
 
 def pick_agent(conn: Connection, queue: Queue | Row[Any], *, exclude: Iterable[int] = ()) -> int | None:
     """Issue 4 §3: the online member of ``queue`` with room under their capacity (and the queue's
     skill) — least load first for ``least_load`` queues, longest since their last assignment for
     ``round_robin`` ones (and as the tie-break of least load). None when nobody is free."""
+    found = _pick_agent(conn, queue, exclude=exclude)
+    return None if found is None else found[0]
+
+
+def _pick_agent(conn: Connection, queue: Any, *, exclude: Iterable[int] = ()) -> tuple[int, str] | None:
+    """:func:`pick_agent` with the agent's display name."""
     excluded = set(exclude)
-    query = _CANDIDATES.get(queue.strategy, _CANDIDATES["least_load"])
-    for user_id, skills, capacity, open_load in conn.execute(query, {"queue_id": queue.id}):
+    statements = _CANDIDATES.of(conn)
+    query = statements.get(queue.strategy, statements["least_load"])
+    for user_id, skills, capacity, open_load, name in query.all(conn, queue_id=queue.id):
         if user_id in excluded or (queue.skill and queue.skill not in (skills or [])):
             continue
         if open_load < capacity:
-            return int(user_id)
+            return int(user_id), name
     return None
 
 
@@ -227,10 +259,11 @@ def _named_agent_supervisor(conn: Connection, employee_no: str | None) -> tuple[
     """D9: (the named agent's user id, their supervisor's user id); None when no one is named."""
     if not employee_no or not employee_no.strip():
         return None
-    agent_id = conn.scalar(select(User.id).where(User.employee_no == employee_no.strip()))
+    q = _OPEN_Q.of(conn)
+    agent_id = q["agent_by_employee_no"].scalar(conn, employee_no=employee_no.strip())
     if agent_id is None:
         return None, None
-    return agent_id, conn.scalar(select(AgentProfile.supervisor_id).where(AgentProfile.user_id == agent_id))
+    return agent_id, q["supervisor"].scalar(conn, user_id=agent_id)
 
 
 def _assign(session: Session, ticket: Ticket, user_id: int | None, now: datetime) -> None:
@@ -288,7 +321,7 @@ def _reply_by_email(session: Session, ticket: Ticket, text: str, now: datetime) 
     return True
 
 
-def announce(live: LiveEvents | None, ticket: Ticket, message: TicketMessage | None = None) -> None:
+def announce(live: LiveEvents | None, ticket: Ticket | TicketHead, message: TicketMessage | None = None) -> None:
     """After commit: tell live pages what changed — the ticket's own viewers (``ticket:<number>``)
     and the agents' workspace (``desk``). Events name what changed, never its content: each
     stream reads what its viewer may see."""
@@ -329,7 +362,7 @@ _CUSTOMER = select(Customer.id, Customer.name, Customer.level, Customer.phone, C
 _ORDER = select(Order.customer_id, Order.seller_id).where(Order.id == bindparam("order_id"))
 
 
-def _customer_for(conn: Connection, actor: Actor, req: TicketRequest) -> Row[Any] | None:
+def _customer_for(conn: Connection, actor: Actor, req: TicketRequest) -> Any:
     """The customer the ticket is for: a customer's own; the one staff name; none for a contact."""
     if actor.role is Role.CUSTOMER:
         if req.customer_id not in (None, actor.customer_id):
@@ -343,25 +376,24 @@ def _customer_for(conn: Connection, actor: Actor, req: TicketRequest) -> Row[Any
         if not req.contact:
             raise InputError("customer_missing", "请指定顾客。", "Name the customer.")
         return None
-    customer = conn.execute(_CUSTOMER, {"customer_id": customer_id}).first()
+    customer = _OPEN_Q.of(conn)["customer"].first(conn, customer_id=customer_id)
     if customer is None:
         raise NotFound("customer_not_found", "顾客不存在。", "Customer not found.", customer_id=customer_id)
     return customer
 
 
-def _order_links(conn: Connection, req: TicketRequest,
-                 customer: Row[Any] | None) -> tuple[str | None, str | None, int | None]:
+def _order_links(conn: Connection, req: TicketRequest, customer: Any) -> tuple[str | None, str | None, int | None]:
     """(order id, seller id, application id) of the order or application the ticket is about —
     only the customer's own."""
     order_id, seller_id, application_id = req.order_id or None, None, None
+    q = _OPEN_Q.of(conn)
     if order_id is not None:
-        order = conn.execute(_ORDER, {"order_id": order_id}).first()
+        order = q["order"].first(conn, order_id=order_id)
         if order is None or (customer is not None and order.customer_id != customer.id):
             raise NotFound("order_not_found", "订单不存在。", "Order not found.", order_id=order_id)
         seller_id = order.seller_id
     if req.application_number:
-        app = conn.execute(select(Application.id, Application.customer_id, Application.order_id,
-                                  Application.seller_id).where(Application.number == req.application_number)).first()
+        app = q["application"].first(conn, number=req.application_number)
         if app is None or (customer is not None and app.customer_id != customer.id):
             raise NotFound("application_not_found", "售后申请不存在。", "After-sales application not found.")
         application_id, order_id, seller_id = app.id, app.order_id, app.seller_id
@@ -370,41 +402,134 @@ def _order_links(conn: Connection, req: TicketRequest,
 
 _EVIDENCE = select(EvidenceFile.id, EvidenceFile.application_id, EvidenceFile.purpose, EvidenceFile.uploaded_by,
                    EvidenceFile.filename, EvidenceFile.content_type, EvidenceFile.size, EvidenceFile.sha256,
-                   EvidenceFile.storage_key)
+                   EvidenceFile.storage_key).where(EvidenceFile.id == bindparam("id"))
+_ATTACHMENTS = cast(Table, TicketAttachment.__table__)
+_ATTACHMENT_COLUMNS = ("ticket_id", "message_id", "uploaded_by", "filename", "content_type", "size", "sha256",
+                       "storage_key", "created_at")
 
 
 def _attach_files(conn: Connection, actor: Actor, ticket_id: int, message_id: int | None,
-                  ids: Iterable[int], now: datetime) -> list[int]:
-    """Copy the uploader's own unused evidence files onto the ticket (they then belong to it)."""
+                  ids: Iterable[int], now: datetime) -> list[dict[str, Any]]:
+    """Copy the uploader's own unused evidence files onto the ticket (they then belong to it);
+    returns the attachments written (with ``evidence_id``, the file each one came from)."""
     wanted = list(dict.fromkeys(ids))
     if not wanted:
         return []
-    rows = conn.execute(_EVIDENCE.where(EvidenceFile.id.in_(wanted))).all()
+    q = _OPEN_Q.of(conn)
+    rows = [row for row in (q["evidence"].first(conn, id=i) for i in wanted) if row is not None]
     if len(rows) != len(wanted):
         raise NotFound("evidence_not_found", "凭证文件不存在。", "Evidence file not found.")
     for row in rows:
         if row.application_id is not None or row.purpose != "claim" or row.uploaded_by != actor.user_id:
             raise PermissionDenied("evidence_not_yours", "只能使用自己上传的凭证。",
                                    "You can only attach files you uploaded.", evidence_id=row.id)
-    conn.execute(update(EvidenceFile).where(EvidenceFile.id.in_(wanted)).values(purpose="ticket"))
-    conn.execute(insert(TicketAttachment), [
-        {"ticket_id": ticket_id, "message_id": message_id, "uploaded_by": actor.user_id, "filename": r.filename,
-         "content_type": r.content_type, "size": r.size, "sha256": r.sha256, "storage_key": r.storage_key,
-         "created_at": now} for r in rows])
-    return wanted
+    written = []
+    for r in rows:
+        q["evidence_used"].run(conn, evidence_id=r.id)
+        values = {"ticket_id": ticket_id, "message_id": message_id, "uploaded_by": actor.user_id,
+                  "filename": r.filename, "content_type": r.content_type, "size": r.size, "sha256": r.sha256,
+                  "storage_key": r.storage_key, "created_at": now}
+        attachment_id = q["insert_attachment"].scalar(conn, **{f"v_{k}": v for k, v in values.items()})
+        written.append({"id": attachment_id, "evidence_id": r.id, **values})
+    return written
 
 
 _TICKETS = cast(Table, Ticket.__table__)
-_INSERT_TICKET = insert(_TICKETS).returning(_TICKETS.c.id)
-_OPENED = (update(_TICKETS).where(_TICKETS.c.id == bindparam("ticket"))
-           .values(number=bindparam("b_number"), assignee_id=bindparam("b_assignee"),
-                   escalated=bindparam("b_escalated")))
-_ASSIGNED_AT = (update(AgentProfile).where(AgentProfile.user_id == bindparam("agent"))
-                .values(last_assigned_at=bindparam("now")))
 _MESSAGES = cast(Table, TicketMessage.__table__)
+_EVENTS = cast(Table, TicketEvent.__table__)
+#: a Core statement: the assistant's handoff writes its bot message with it (``after_write``)
 _INSERT_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
 _SEEN_MESSAGE = select(TicketMessage.ticket_id).where(
     TicketMessage.channel == bindparam("channel"), TicketMessage.external_id == bindparam("external_id")).limit(1)
+_TICKET_COLUMNS = tuple(c.name for c in _TICKETS.columns if c.name != "id")
+_MESSAGE_COLUMNS = ("ticket_id", "author_user_id", "author_role", "author_name", "visibility", "body", "channel",
+                    "external_id", "created_at")
+_EVENT_COLUMNS = ("ticket_id", "at", "actor_user_id", "actor_role", "actor_name", "action", "from_status",
+                  "to_status", "note", "data")
+
+
+def _insert(table: Table, columns: Sequence[str]) -> Any:
+    """``INSERT … RETURNING id`` with a ``v_<column>`` parameter per column (prepared below)."""
+    return insert(table).values({c: bindparam(f"v_{c}") for c in columns}).returning(table.c.id)
+
+
+def _v(values: dict[str, Any]) -> dict[str, Any]:
+    return {f"v_{k}": v for k, v in values.items()}
+
+
+#: every statement of opening a ticket, prepared (:mod:`kefu.adapters.db.prepared`): a ticket
+#: is about twenty statements, and the Core machinery around each cost more than SQLite's work
+_OPEN_Q = PreparedSet(
+    customer=_CUSTOMER, order=_ORDER, queues=_QUEUES,
+    application=select(Application.id, Application.customer_id, Application.order_id, Application.seller_id)
+    .where(Application.number == bindparam("number")),
+    agent_by_employee_no=select(User.id).where(User.employee_no == bindparam("employee_no")),
+    supervisor=select(AgentProfile.supervisor_id).where(AgentProfile.user_id == bindparam("user_id")),
+    user_name=select(User.display_name).where(User.id == bindparam("user_id")),
+    seen=_SEEN_MESSAGE, ticket=select(*_TICKETS.columns).where(_TICKETS.c.id == bindparam("id")),
+    insert_ticket=_insert(_TICKETS, _TICKET_COLUMNS),
+    numbered=update(_TICKETS).where(_TICKETS.c.id == bindparam("ticket")).values(number=bindparam("b_number")),
+    assigned_at=update(AgentProfile).where(AgentProfile.user_id == bindparam("agent"))
+    .values(last_assigned_at=bindparam("now")),
+    insert_message=_insert(_MESSAGES, _MESSAGE_COLUMNS),
+    insert_event=_insert(_EVENTS, _EVENT_COLUMNS),
+    insert_tag=insert(TicketTag).values(ticket_id=bindparam("v_ticket_id"), tag=bindparam("v_tag")),
+    evidence=_EVIDENCE,
+    evidence_used=update(EvidenceFile).where(EvidenceFile.id == bindparam("evidence_id")).values(purpose="ticket"),
+    insert_attachment=_insert(_ATTACHMENTS, _ATTACHMENT_COLUMNS),
+)
+
+
+class _CapturedInserts:
+    """Stands in for the connection given to a notifications helper
+    (:func:`~kefu.services.notifications.queue_customer_messages`) to take the rows it inserts,
+    so they are written as prepared statements inside :meth:`Database.prepared_write`: the
+    helper still decides the channels and the fields. It accepts only ``execute(insert, rows)``
+    of a plain ``INSERT`` (anything else is a programming error, raised at once)."""
+
+    def __init__(self) -> None:
+        self.inserts: list[tuple[Table, list[dict[str, Any]]]] = []
+
+    def execute(self, statement: Any, rows: Any = None) -> None:
+        if not isinstance(statement, Insert) or not isinstance(statement.table, Table) or rows is None:
+            raise TypeError(f"only a plain INSERT with its rows can be captured, not {statement!r}")
+        self.inserts.append((statement.table, rows if isinstance(rows, list) else [rows]))
+
+    def write(self, conn: Connection) -> None:
+        for table, rows in self.inserts:
+            for row in rows:
+                _prepared_insert(conn, table, tuple(row)).run(conn, **_v(row))
+
+
+_INSERTS: dict[tuple[str, str, tuple[str, ...]], Prepared] = {}
+
+
+def _prepared_insert(conn: Connection, table: Table, columns: tuple[str, ...]) -> Prepared:
+    key = (conn.dialect.name, table.name, columns)
+    found = _INSERTS.get(key)
+    if found is None:
+        statement = insert(table).values({c: bindparam(f"v_{c}") for c in columns})
+        found = _INSERTS.setdefault(key, Prepared(statement, conn.dialect))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Written:
+    """What opening a ticket wrote, as plain values (no ORM objects)."""
+
+    values: dict[str, Any]                 # the tickets row, with its id and number
+    queue_code: str
+    assignee_name: str | None
+    messages: list[dict[str, Any]]         # in id order: transcript before, first message, transcript after
+    attachments: list[dict[str, Any]]
+    event: dict[str, Any]                  # the ``open`` history row
+    tags: list[str]
+
+    def head(self) -> TicketHead:
+        v = self.values
+        return TicketHead(number=v["number"], status=v["status"], customer_id=v["customer_id"],
+                          seller_id=v["seller_id"], queue_id=v["queue_id"], assignee_id=v["assignee_id"],
+                          named_employee_no=v["named_employee_no"])
 
 
 def open_ticket(db: Database, actor: Actor, req: TicketRequest, rules: DeskRules, clock: Clock, *,
@@ -415,97 +540,172 @@ def open_ticket(db: Database, actor: Actor, req: TicketRequest, rules: DeskRules
     start its SLA clocks (D2–D4), assign it to a free online agent of the queue, and — for a
     complaint naming an agent (D9) — hand it to that agent's supervisor instead.
 
-    Reference data (the customer, the order, the queues) is read before the write transaction;
-    the ticket, its first message, attachments, tags, search text, clocks, history row and the
-    customer's notice are then written with plain INSERTs in one transaction, so the write lock
-    is held for a handful of statements. An e-mail or WeChat message delivered twice opens one
-    ticket (``external_id``).
+    Reference data (the customer, the order, the queues) is read, the search tokens cut (jieba)
+    and the SLA due times computed before the write transaction; the ticket, its first message,
+    attachments, tags, search rows, clocks, history row and the customer's notice are then
+    written with prepared INSERTs in one transaction, so the write lock is held for a handful of
+    short statements. An e-mail or WeChat message delivered twice opens one ticket
+    (``external_id``).
 
     A conversation handed over by the assistant (issue 5 §5) brings its transcript: ``history``
     is written before the first message, ``replies`` after it, each with its own author and
     time; ``after_write`` runs in the same transaction (the assistant links its session)."""
+    written = _open(db, actor, req, rules, clock, history, replies, after_write)
+    if isinstance(written, Ticket):
+        return written
+    announce(live, written.head())
+    return Ticket(**written.values)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedTicket:
+    """A ticket just opened, as its opener may see it — what :func:`get_ticket` would show —
+    built from the values written (the API answers 201 without reading the ticket back)."""
+
+    values: dict[str, Any]                 # the tickets row
+    queue_code: str
+    assignee_name: str | None
+    messages: list[dict[str, Any]]         # ticket_messages rows (with ``id``) this reader may see
+    attachments: list[dict[str, Any]]
+    events: list[dict[str, Any]]           # ticket_events rows
+    tags: list[str]
+    actions: list[Action]
+
+
+def open_ticket_view(db: Database, actor: Actor, req: TicketRequest, rules: DeskRules, clock: Clock, *,
+                     live: LiveEvents | None = None) -> OpenedTicket | TicketView:
+    """:func:`open_ticket`, answered with what the opener may see of the new ticket, from the
+    values just written. A message delivered twice (``external_id``) answers with the earlier
+    ticket (:func:`get_ticket`). As :func:`get_ticket` does, an agent who opened a ticket they may
+    not see (another queue, a complaint naming them — D9) gets ``ticket_not_found``."""
+    written = _open(db, actor, req, rules, clock, (), (), None)
+    if isinstance(written, Ticket):
+        return get_ticket(db, actor, written.number)
+    head = written.head()
+    announce(live, head)
+    if actor.role is Role.AGENT:
+        with db.read_connection() as conn:
+            if not may_see_ticket(conn, actor, head):
+                raise _not_found(head.number)
+    staff = actor.role in (*AGENT_ROLES, Role.SYSTEM)
+    messages = written.messages if staff else [m for m in written.messages if m["visibility"] == "public"]
+    shown = {m["id"] for m in messages}
+    attachments = [a for a in written.attachments if staff or a["message_id"] is None or a["message_id"] in shown]
+    return OpenedTicket(values=written.values, queue_code=written.queue_code, assignee_name=written.assignee_name,
+                        messages=messages, attachments=attachments, events=[written.event],
+                        tags=sorted(written.tags), actions=available_actions(Status.NEW, req.kind, actor.role))
+
+
+def _open(db: Database, actor: Actor, req: TicketRequest, rules: DeskRules, clock: Clock,
+          history: Sequence[TranscriptEntry], replies: Sequence[TranscriptEntry],
+          after_write: Callable[[Connection, Ticket], None] | None) -> _Written | Ticket:
+    """The work of :func:`open_ticket`; an already opened ticket (``external_id`` seen) comes
+    back as it is."""
     subject = _clean_text(req.subject, "标题", "subject", "subject_missing", 200)
     body = _clean_text(req.body, "问题描述", "description", "body_missing", MAX_BODY)
     tags = _clean_tags(req.tags)
     now = clock()
+    named_no = (req.named_employee_no or "").strip() or None
+    supervisor_name = None
     with db.read_connection() as conn:
         customer = _customer_for(conn, actor, req)
         order_id, seller_id, application_id = _order_links(conn, req, customer)
         queue = _queue_for(conn, req)
         named = _named_agent_supervisor(conn, req.named_employee_no) if req.kind is Kind.COMPLAINT else None
+        if named is not None and named_no and named[1] is not None:
+            supervisor_name = _OPEN_Q.of(conn)["user_name"].scalar(conn, user_id=named[1])
     level = customer.level if customer is not None else "regular"
     contact_name = req.contact_name or (customer.name if customer else "")
+    channel = req.channel.value
     values: dict[str, Any] = {
         # the number needs the id: a unique placeholder until the row exists
         "number": f"~{secrets.token_hex(10)}", "customer_id": customer.id if customer else None, "contact": req.contact,
         "contact_name": contact_name, "order_id": order_id, "application_id": application_id,
-        "seller_id": seller_id, "channel": req.channel.value, "category": req.category.value,
+        "seller_id": seller_id, "channel": channel, "category": req.category.value,
         "kind": req.kind.value, "status": Status.NEW.value, "priority": rules.priority(req.kind, level),
         "customer_level": level, "subject": subject, "queue_id": queue.id, "assignee_id": None,
-        "named_employee_no": (req.named_employee_no or "").strip() or None, "escalated": False,
+        "named_employee_no": named_no, "escalated": False,
         "merged_into_id": None, "reopen_count": 0, "created_at": now, "updated_at": now, "last_message_at": now,
         "first_response_at": None, "confirmed_at": None, "resolved_at": None, "closed_at": None,
         "paused_at": None, "version": 1}
-    with db.write_connection() as conn:
+    first: dict[str, Any] = {
+        "author_user_id": actor.user_id,
+        "author_role": Role.CUSTOMER.value if actor.role in (Role.CUSTOMER, Role.SYSTEM) else actor.role.value,
+        "author_name": contact_name if actor.role is Role.SYSTEM else actor.display_name,
+        "visibility": "public", "body": body, "channel": channel, "external_id": req.external_id, "created_at": now}
+    # cut the search text (jieba) and compute the SLA due times before taking the write lock
+    search_rows = index_rows(subject, body, *(e.text for e in (*history, *replies) if not e.internal))
+    clocks = clock_rows(rules, channel, values["kind"], level, queue.code, now)
+    data: dict[str, Any] = {"queue": queue.code, "channel": channel, "priority": values["priority"]}
+    # every statement below is prepared, so the transaction skips Core's machinery too — unless
+    # ``after_write`` brings Core statements of its own
+    with db.write_connection() if after_write is not None else db.prepared_write() as conn:
+        q = _OPEN_Q.of(conn)
         if req.external_id:
-            seen = conn.scalar(_SEEN_MESSAGE, {"channel": req.channel.value, "external_id": req.external_id})
+            seen = q["seen"].scalar(conn, channel=channel, external_id=req.external_id)
             if seen is not None:
-                row = conn.execute(select(Ticket).where(Ticket.id == seen)).one()
-                return Ticket(**row._mapping)
-        values["id"] = conn.execute(_INSERT_TICKET, values).scalar_one()
-        values["number"] = f"T{shanghai_date(now):%y%m%d}{values['id']:07d}"
-        data: dict[str, Any] = {"queue": queue.code, "channel": req.channel.value, "priority": values["priority"]}
-        if named is not None and values["named_employee_no"]:
+                return Ticket(**q["ticket"].first(conn, id=seen)._asdict())
+        if named is not None and named_no:
             values["assignee_id"], values["escalated"] = named[1], named[1] is not None
+            assignee_name = supervisor_name
             data["named_agent"] = named[0]
         else:
-            values["assignee_id"] = pick_agent(conn, queue)
-        conn.execute(_OPENED, {"ticket": values["id"], "b_number": values["number"],
-                               "b_assignee": values["assignee_id"], "b_escalated": values["escalated"]})
+            picked = _pick_agent(conn, queue)
+            values["assignee_id"], assignee_name = picked if picked is not None else (None, None)
+        ticket_id = values["id"] = q["insert_ticket"].scalar(conn, **_v(values))
+        values["number"] = f"T{shanghai_date(now):%y%m%d}{ticket_id:07d}"
+        q["numbered"].run(conn, ticket=ticket_id, b_number=values["number"])
         if values["assignee_id"] is not None:
-            conn.execute(_ASSIGNED_AT, {"agent": values["assignee_id"], "now": now})
+            q["assigned_at"].run(conn, agent=values["assignee_id"], now=now)
         data["assignee"] = values["assignee_id"]
-        ticket = Ticket(**values)
-        _write_transcript(conn, ticket.id, req.channel.value, contact_name, history)
-        message_id = conn.execute(_INSERT_MESSAGE, {
-            "ticket_id": ticket.id, "author_user_id": actor.user_id,
-            "author_role": Role.CUSTOMER.value if actor.role in (Role.CUSTOMER, Role.SYSTEM) else actor.role.value,
-            "author_name": contact_name if actor.role is Role.SYSTEM else actor.display_name,
-            "visibility": "public", "body": body, "channel": req.channel.value, "external_id": req.external_id,
-            "created_at": now}).scalar_one()
-        files = _attach_files(conn, actor, ticket.id, message_id, req.evidence_ids, now)
-        if files:
-            data["evidence"] = files
-        _write_transcript(conn, ticket.id, req.channel.value, contact_name, replies)
-        index_text(conn, ticket.id, subject, body, *(e.text for e in (*history, *replies) if not e.internal))
-        if tags:
-            conn.execute(insert(TicketTag), [{"ticket_id": ticket.id, "tag": tag} for tag in tags])
-        start_clocks(conn, rules, ticket, now, queue_code=queue.code)
-        record_event(conn, ticket, actor, "open", None, now, note=subject, data=data)
+        messages = _write_transcript(conn, ticket_id, channel, contact_name, history)
+        first["ticket_id"] = ticket_id
+        first["id"] = q["insert_message"].scalar(conn, **_v(first))
+        messages.append(first)
+        attachments = _attach_files(conn, actor, ticket_id, first["id"], req.evidence_ids, now)
+        if attachments:
+            data["evidence"] = [a["evidence_id"] for a in attachments]
+        messages += _write_transcript(conn, ticket_id, channel, contact_name, replies)
+        add_index_rows(conn, ticket_id, search_rows)
+        for tag in tags:
+            q["insert_tag"].run(conn, v_ticket_id=ticket_id, v_tag=tag)
+        insert_clocks(conn, ticket_id, clocks)
+        event: dict[str, Any] = {
+            "ticket_id": ticket_id, "at": now, "actor_user_id": actor.user_id, "actor_role": actor.role.value,
+            "actor_name": actor.display_name, "action": "open", "from_status": None, "to_status": values["status"],
+            "note": subject, "data": data}
+        event["id"] = q["insert_event"].scalar(conn, **_v(event))
+        number = values["number"]
         if customer is not None:
             kind_zh = "投诉" if req.kind is Kind.COMPLAINT else "咨询"
             kind_en = "complaint" if req.kind is Kind.COMPLAINT else "request"
-            queue_customer_messages(conn, customer, Notice(
-                event="ticket_opened", zh=f"您的{kind_zh}已受理，工单号 {ticket.number}。",
-                en=f"We have your {kind_en}: ticket {ticket.number}.", link=f"/tickets/{ticket.number}",
-                sms=False), now)
+            notices = _CapturedInserts()
+            queue_customer_messages(cast(Connection, notices), customer, Notice(
+                event="ticket_opened", zh=f"您的{kind_zh}已受理，工单号 {number}。",
+                en=f"We have your {kind_en}: ticket {number}.", link=f"/tickets/{number}", sms=False), now)
+            notices.write(conn)
         if after_write is not None:
-            after_write(conn, ticket)
-    announce(live, ticket)
-    return ticket
+            after_write(conn, Ticket(**values))
+    return _Written(values=values, queue_code=queue.code, assignee_name=assignee_name, messages=messages,
+                    attachments=attachments, event=event, tags=tags)
 
 
 _AUTHOR_NAMES = {"bot": "智能助手", "system": "系统"}
 
 
 def _write_transcript(conn: Connection, ticket_id: int, channel: str, customer_name: str,
-                      entries: Sequence[TranscriptEntry]) -> None:
+                      entries: Sequence[TranscriptEntry]) -> list[dict[str, Any]]:
+    written = []
+    insert_message = _OPEN_Q.of(conn)["insert_message"]
     for entry in entries:
-        conn.execute(_INSERT_MESSAGE, {
+        row: dict[str, Any] = {
             "ticket_id": ticket_id, "author_user_id": None, "author_role": entry.role,
             "author_name": _AUTHOR_NAMES.get(entry.role, customer_name), "body": entry.text[:MAX_BODY],
             "visibility": "internal" if entry.internal else "public", "channel": channel, "external_id": None,
-            "created_at": entry.at})
+            "created_at": entry.at}
+        row["id"] = insert_message.scalar(conn, **_v(row))
+        written.append(row)
+    return written
 
 
 def post_bot_message(db: Database, number: str, body: str, clock: Clock, *,
@@ -577,7 +777,8 @@ def post_message(db: Database, actor: Actor, number: str, body: str, rules: Desk
                                 channel=channel or ticket.channel, external_id=external_id, created_at=now)
         s.add(message)
         s.flush()
-        files = _attach_files(s.connection(), actor, ticket.id, message.id, evidence_ids, now)
+        files = [a["evidence_id"] for a in _attach_files(s.connection(), actor, ticket.id, message.id,
+                                                         evidence_ids, now)]
         index_text(s.connection(), ticket.id, text)
         before = ticket.status
         action = "note" if internal else "reply"
@@ -971,47 +1172,118 @@ def parse_cursor(cursor: str | None) -> tuple[int, int] | None:
         raise InputError("invalid_cursor", "分页参数无效。", "The page cursor is not valid.") from None
 
 
-def list_queue(db: Database, actor: Actor, *, queue_code: str | None = None, mine: bool = False,
-               unassigned: bool = False, cursor: str | None = None, limit: int = 50) -> QueuePage:
+#: the columns of a queue page as the API shows it (``TicketOut``), with the keyset (priority, id)
+QUEUE_PAGE_COLUMNS = (
+    Ticket.id, Ticket.number, Ticket.subject, Ticket.kind, Ticket.category, Ticket.channel, Ticket.status,
+    Ticket.priority, Ticket.customer_id, Ticket.customer_level, Ticket.order_id, Ticket.queue_id,
+    Ticket.assignee_id, Ticket.escalated, Ticket.reopen_count, Ticket.created_at, Ticket.updated_at,
+    Ticket.first_response_at, Ticket.resolved_at)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRows:
+    """A page of the queue as rows: named tuples with the names of :data:`QUEUE_PAGE_COLUMNS`."""
+
+    rows: list[Any]
+    #: the keyset cursor of the next page ("priority.id"), None on the last page
+    next_cursor: str | None
+
+
+#: who is asking, in one statement each: the queue's id; an agent's employee number and
+#: whether they work that queue
+_SCOPE_Q = PreparedSet(
+    queue_id=select(Queue.id).where(Queue.code == bindparam("code")),
+    agent=select(User.employee_no, exists().where(QueueMember.user_id == User.id,
+                                                  QueueMember.queue_id == bindparam("queue_id")).label("member"))
+    .where(User.id == bindparam("user_id")),
+)
+#: one prepared statement per dialect and shape of the listing (which filters it has), made on
+#: first use: at most 2 × 2^7 of them
+_PAGES: dict[tuple[str, bool, tuple[bool, ...]], Prepared] = {}
+
+
+def _page_query(full: bool, seller: bool, mine: bool, queue: bool, agent_queues: bool, unassigned: bool,
+                named: bool, after: bool) -> Any:
+    """A keyset page of open tickets in working order. Filters are parameters, so one statement
+    per shape serves every agent, queue and page; the open condition is the partial indexes' own
+    literal text (``ix_tickets_queue_open`` / ``ix_tickets_assignee_open``)."""
+    query = select(*(_TICKETS.columns if full else QUEUE_PAGE_COLUMNS)).where(IS_OPEN_SQL)
+    if seller:
+        query = query.where(Ticket.seller_id == bindparam("seller_id"))
+    if mine:
+        query = query.where(Ticket.assignee_id == bindparam("user_id"))
+    if queue:
+        query = query.where(Ticket.queue_id == bindparam("queue_id"))
+    if agent_queues:
+        query = query.where(or_(
+            Ticket.queue_id.in_(select(QueueMember.queue_id).where(QueueMember.user_id == bindparam("user_id"))),
+            Ticket.assignee_id == bindparam("user_id")))
+    if unassigned:
+        query = query.where(Ticket.assignee_id.is_(None))
+    if named:
+        query = query.where(or_(Ticket.named_employee_no.is_(None),
+                                Ticket.named_employee_no != bindparam("employee_no")))
+    if after:
+        query = query.where(or_(Ticket.priority > bindparam("after_priority"),
+                                and_(Ticket.priority == bindparam("after_priority"),
+                                     Ticket.id > bindparam("after_id"))))
+    return query.order_by(Ticket.priority, Ticket.id).limit(bindparam("limit"))
+
+
+def _page_statement(conn: Connection, full: bool, shape: tuple[bool, ...]) -> Prepared:
+    key = (conn.dialect.name, full, shape)
+    found = _PAGES.get(key)
+    if found is None:
+        found = _PAGES.setdefault(key, Prepared(_page_query(full, *shape), conn.dialect))
+    return found
+
+
+def list_queue_rows(db: Database, actor: Actor, *, queue_code: str | None = None, mine: bool = False,
+                    unassigned: bool = False, cursor: str | None = None, limit: int = 50,
+                    _full: bool = False) -> QueueRows:
     """Open tickets in the order agents work them — priority, then age — one keyset page at a time
     (``ix_tickets_queue_open`` / ``ix_tickets_assignee_open``: the cost does not grow with the
-    number of tickets). Agents see their queues and their own tickets; supervisors and admins
-    every queue; sellers the open tickets about their goods."""
+    number of tickets). Agents see their queues and their own tickets — never a complaint naming
+    them (D9); supervisors and admins every queue; sellers the open tickets about their goods.
+
+    The hot read of the desk: two or three prepared statements (the queue's id; the agent's
+    employee number and membership, read fresh on every call; the page), rows as named tuples."""
     limit = max(1, min(limit, 200))
     after = parse_cursor(cursor)
+    user_id = actor.user_id
+    if actor.role is Role.CUSTOMER or user_id is None:
+        raise PermissionDenied("not_allowed", "您无权查看工单队列。", "You may not see the ticket queues.")
+    seller, agent = actor.role is Role.SELLER, actor.role is Role.AGENT
+    params: dict[str, Any] = {"user_id": user_id, "limit": limit + 1, "seller_id": actor.seller_id,
+                              "queue_id": None, "employee_no": None}
     with db.read_connection() as conn:
-        query = select(Ticket).where(IS_OPEN)
-        user_id = actor.user_id
-        if actor.role is Role.CUSTOMER or user_id is None:
-            raise PermissionDenied("not_allowed", "您无权查看工单队列。", "You may not see the ticket queues.")
-        if actor.role is Role.SELLER:
-            query = query.where(Ticket.seller_id == actor.seller_id)
-        if mine:
-            query = query.where(Ticket.assignee_id == actor.user_id)
+        q = _SCOPE_Q.of(conn)
         if queue_code is not None:
-            queue_id = conn.scalar(select(Queue.id).where(Queue.code == queue_code))
-            if queue_id is None:
+            params["queue_id"] = q["queue_id"].scalar(conn, code=queue_code)
+            if params["queue_id"] is None:
                 raise NotFound("queue_not_found", "队列不存在。", "Queue not found.", queue=queue_code)
-            if actor.role is Role.AGENT and not mine and queue_id not in _agent_queues(conn, user_id):
+        if agent:
+            me = q["agent"].first(conn, user_id=user_id, queue_id=params["queue_id"])
+            if queue_code is not None and not mine and not (me is not None and me.member):
                 raise PermissionDenied("not_allowed", "您不在该队列。", "You do not work this queue.")
-            query = query.where(Ticket.queue_id == queue_id)
-        elif actor.role is Role.AGENT and not mine:
-            query = query.where(or_(Ticket.queue_id.in_(_agent_queues(conn, user_id)),
-                                    Ticket.assignee_id == actor.user_id))
-        if unassigned:
-            query = query.where(Ticket.assignee_id.is_(None))
-        if actor.role is Role.AGENT:
-            employee_no = _employee_no(conn, actor.user_id)
-            if employee_no:
-                query = query.where(or_(Ticket.named_employee_no.is_(None), Ticket.named_employee_no != employee_no))
+            params["employee_no"] = me.employee_no if me is not None else None
         if after is not None:
-            query = query.where(or_(Ticket.priority > after[0],
-                                    and_(Ticket.priority == after[0], Ticket.id > after[1])))
-        query = query.order_by(Ticket.priority, Ticket.id).limit(limit + 1)
-        rows = conn.execute(query).all()
-        tickets = [Ticket(**row._mapping) for row in rows[:limit]]
-        nxt = f"{tickets[-1].priority}.{tickets[-1].id}" if len(rows) > limit else None
-        return QueuePage(tickets=tickets, next_cursor=nxt)
+            params["after_priority"], params["after_id"] = after
+        shape = (seller, mine, queue_code is not None, agent and not mine and queue_code is None, unassigned,
+                 bool(params["employee_no"]), after is not None)
+        rows = _page_statement(conn, _full, shape).all(conn, **params)
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        return QueueRows(rows=rows[:limit], next_cursor=f"{last.priority}.{last.id}")
+    return QueueRows(rows=rows, next_cursor=None)
+
+
+def list_queue(db: Database, actor: Actor, *, queue_code: str | None = None, mine: bool = False,
+               unassigned: bool = False, cursor: str | None = None, limit: int = 50) -> QueuePage:
+    """:func:`list_queue_rows` with every column, as ``Ticket`` objects (the workspace pages)."""
+    found = list_queue_rows(db, actor, queue_code=queue_code, mine=mine, unassigned=unassigned, cursor=cursor,
+                            limit=limit, _full=True)
+    return QueuePage(tickets=[Ticket(**row._asdict()) for row in found.rows], next_cursor=found.next_cursor)
 
 
 def search_tickets(db: Database, actor: Actor, query: str, limit: int = 20) -> list[Ticket]:
@@ -1057,7 +1329,8 @@ def find_open_ticket_for_contact(conn: Connection, channel: str, contact: str) -
 
 
 __all__ = [
-    "QueuePage", "TicketRequest", "TicketView", "find_open_ticket_for_contact", "get_ticket", "list_customer_tickets",
-    "list_queue", "may_see_ticket", "open_ticket", "pick_agent", "post_message", "set_presence", "tag_ticket",
-    "transfer_ticket", "transition_ticket",
+    "OpenedTicket", "QueuePage", "QueueRows", "TicketHead", "TicketRequest", "TicketView",
+    "find_open_ticket_for_contact", "get_ticket", "list_customer_tickets", "list_queue", "list_queue_rows",
+    "may_see_ticket", "open_ticket", "open_ticket_view", "pick_agent", "post_message", "set_presence",
+    "tag_ticket", "transfer_ticket", "transition_ticket",
 ]

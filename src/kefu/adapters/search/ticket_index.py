@@ -7,26 +7,47 @@
 Both hold jieba-tokenised text (:mod:`kefu.adapters.search.tokens`), one row per subject or
 message, appended in the same transaction as the message; a query matches a ticket when one of
 its rows holds every query token. The tables are made by migration 0004.
+
+Opening a ticket tokenises first (:func:`index_rows`, jieba: the costly part) and writes the rows
+inside its write transaction afterwards (:func:`add_index_rows`, one short INSERT each), so the
+database's write lock is not held while text is cut.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
+from kefu.adapters.db.prepared import PreparedSet
 from kefu.adapters.search.tokens import query_tokens, tokens
 
 _INSERT = {
     "sqlite": text("INSERT INTO ticket_fts (tokens, ticket_id) VALUES (:tokens, :ticket_id)"),
     "postgresql": text("INSERT INTO ticket_search_docs (ticket_id, tokens) VALUES (:ticket_id, :tokens)"),
 }
+_PREPARED = PreparedSet(insert=lambda dialect: _INSERT[dialect])
 
 
 def index_text(conn: Connection, ticket_id: int, *texts: str) -> None:
     """Add ``texts`` (a subject, a message body) to the ticket's searchable text."""
-    rows = [{"ticket_id": ticket_id, "tokens": " ".join(tokens(t))} for t in texts if t and t.strip()]
-    rows = [r for r in rows if r["tokens"]]
+    rows = [{"ticket_id": ticket_id, "tokens": row} for row in index_rows(*texts)]
     if rows:
         conn.execute(_INSERT[conn.dialect.name], rows)
+
+
+def index_rows(*texts: str) -> list[str]:
+    """The index rows of ``texts``: each one's tokens joined by spaces; texts without tokens
+    give no row. Pure computation — done before a write transaction."""
+    rows = (" ".join(tokens(t)) for t in texts if t and t.strip())
+    return [r for r in rows if r]
+
+
+def add_index_rows(conn: Connection, ticket_id: int, rows: list[str]) -> None:
+    """Write rows from :func:`index_rows` for the ticket, as prepared statements
+    (:mod:`kefu.adapters.db.prepared`) in the connection's write transaction."""
+    if rows:
+        insert = _PREPARED.of(conn)["insert"]
+        for row in rows:
+            insert.run(conn, ticket_id=ticket_id, tokens=row)
 
 
 def matching_ticket_ids_sql(conn: Connection, query: str) -> tuple[str, dict[str, str]] | None:
