@@ -205,3 +205,38 @@ def test_the_openapi_document_keeps_the_response_models(client):
         "$ref": "#/components/schemas/QueuePageOut"}
     assert paths["post"]["responses"]["201"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/TicketOut"}
+
+
+def test_openings_arriving_together_are_written_in_one_transaction_each_answered_alone(db, people, monkeypatch):
+    import asyncio
+
+    from kefu.domain.clock import FixedClock
+    from kefu.domain.errors import NotFound
+    from kefu.services import tickets as svc
+    from kefu.web.api.v1 import tickets as api
+    from tests.integration.desk_factories import RULES
+    from tests.integration.factories import NOW
+
+    batches: list[int] = []
+    write = svc.open_ticket_drafts
+
+    def recording(database, drafts):
+        batches.append(len(drafts))
+        return write(database, drafts)
+
+    monkeypatch.setattr(svc, "open_ticket_drafts", recording)
+    clock = FixedClock(NOW)
+    asks = [svc.TicketRequest(subject=f"咨询 {i}", body="有货吗", evidence_ids=(999,) if i == 2 else ())
+            for i in range(5)]
+    drafts = [svc.prepare_ticket(db, people.c1, req, RULES, clock) for req in asks]
+
+    async def open_all() -> list[object]:
+        return await asyncio.gather(*(api._openings(db).open(d) for d in drafts), return_exceptions=True)
+
+    results = asyncio.run(open_all())
+    assert batches == [5]
+    assert isinstance(results[2], NotFound) and results[2].code == "evidence_not_found"
+    opened = [r for i, r in enumerate(results) if i != 2]
+    assert all(isinstance(r, svc.OpenedTicket) for r in opened)
+    assert [r.values["subject"] for r in opened] == ["咨询 0", "咨询 1", "咨询 3", "咨询 4"]
+    assert len({r.values["number"] for r in opened}) == 4

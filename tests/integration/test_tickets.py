@@ -472,3 +472,61 @@ def test_the_queue_listing_follows_the_visibility_rule_for_every_reader_and_filt
                     if isinstance(want, list):
                         orm = list_queue(db, actor, queue_code=queue, mine=mine, unassigned=unassigned, limit=200)
                         assert [t.number for t in orm.tickets] == want
+
+
+# ── group commit: a batch of openings in one transaction ─────────────────────────────────
+
+
+def test_a_batch_of_openings_gives_what_opening_them_one_by_one_gives(db, sqlite_template, tmp_path, clock, people):
+    """Tickets written together (one transaction, a savepoint each) get the agents that opening
+    them one after another gives — least load, round robin, capacity, D9 — and one that fails
+    fails alone."""
+    import shutil
+
+    from kefu.adapters.db.tables.service_desk import Queue, QueueMember
+    from kefu.services.tickets import OpenedTicket, open_ticket_drafts, prepare_ticket
+
+    shutil.copy(sqlite_template, tmp_path / "one_by_one.db")
+    sqlite_db = Database.from_url(f"sqlite:///{tmp_path / 'one_by_one.db'}")
+    seed_desk(sqlite_db)
+    for database in (db, sqlite_db):                          # a round-robin queue with two agents
+        with database.uow() as uow:
+            payment = uow.session.scalars(select(Queue).where(Queue.code == "payment")).one()
+            assert payment.strategy == "round_robin"
+            uow.session.add_all([QueueMember(queue_id=payment.id, user_id=201),
+                                 QueueMember(queue_id=payment.id, user_id=202)])
+            uow.commit()
+    complaint = {"kind": Kind.COMPLAINT, "category": Category.SERVICE_ATTITUDE}
+    asks = [(people.c1, {}), (people.c2, {}), (people.c1, complaint),
+            (people.c1, {**complaint, "named_employee_no": "KF0001"}),     # D9: the supervisor
+            (people.c2, {"evidence_ids": (999,)}),                          # fails alone
+            (people.c1, {"category": Category.PAYMENT}), (people.c2, {"category": Category.PAYMENT}),
+            *[(people.c1, {}) for _ in range(5)]]                           # past both agents' capacity
+
+    def request(kw: dict) -> TicketRequest:
+        return TicketRequest(subject="商品咨询", body="这款有现货吗", **kw)
+
+    start, drafts = clock.now, []
+    for actor, kw in asks:
+        clock.advance(seconds=1)                                            # round robin: who waited longest
+        drafts.append(prepare_ticket(db, actor, request(kw), RULES, clock))
+    results = open_ticket_drafts(db, drafts)
+    clock.now = start
+    one_by_one: list[int | str | None] = []
+    for actor, kw in asks:
+        clock.advance(seconds=1)
+        try:
+            one_by_one.append(open_ticket(sqlite_db, actor, request(kw), RULES, clock).assignee_id)
+        except NotFound as exc:
+            one_by_one.append(exc.code)
+    batch = [r.code if isinstance(r, NotFound) else r.values["assignee_id"] if isinstance(r, OpenedTicket) else r
+             for r in results]
+    assert batch == one_by_one
+    assert batch[3] == 250 and batch[4] == "evidence_not_found" and batch[-1] is None
+    assert len(set(batch[5:7])) == 2                                                    # round robin
+    opened = [r for r in results if isinstance(r, OpenedTicket)]
+    with db.read() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Ticket)) == len(asks) - 1
+    for r in opened:
+        assert get_ticket(db, people.sup, r.values["number"]).ticket.assignee_id == r.values["assignee_id"]
+    sqlite_db.dispose()

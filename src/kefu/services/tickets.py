@@ -216,43 +216,89 @@ def _queue_for(conn: Connection, req: TicketRequest) -> Any:
 _OPEN_LOAD = (select(func.count()).select_from(Ticket)
               .where(Ticket.assignee_id == AgentProfile.user_id, IS_OPEN_SQL)
               .correlate(AgentProfile).scalar_subquery())
+#: the online members of a queue with their open load (the SQL does not order them: :class:`_Candidate`'s
+#: keys do, in Python, so a batch can keep the order current as it assigns)
+_CANDIDATES = PreparedSet(queue=select(
+    AgentProfile.user_id, AgentProfile.skills, AgentProfile.capacity, _OPEN_LOAD.label("load"), User.display_name,
+    AgentProfile.last_assigned_at)
+    .join(QueueMember, QueueMember.user_id == AgentProfile.user_id)
+    .join(User, User.id == AgentProfile.user_id)
+    .where(QueueMember.queue_id == bindparam("queue_id"), AgentProfile.online.is_(True), User.is_active.is_(True)))
 
 
-def _candidates(order_by_load: bool) -> Any:
-    load = _OPEN_LOAD.label("load")
-    idle_first = AgentProfile.last_assigned_at.is_(None).desc(), AgentProfile.last_assigned_at.asc()
-    order = (load, *idle_first, AgentProfile.user_id) if order_by_load else (*idle_first, AgentProfile.user_id)
-    return (select(AgentProfile.user_id, AgentProfile.skills, AgentProfile.capacity, load, User.display_name)
-            .join(QueueMember, QueueMember.user_id == AgentProfile.user_id)
-            .join(User, User.id == AgentProfile.user_id)
-            .where(QueueMember.queue_id == bindparam("queue_id"), AgentProfile.online.is_(True),
-                   User.is_active.is_(True))
-            .order_by(*order))
+@dataclass(slots=True)
+class _Candidate:
+    user_id: int
+    skills: list[str]
+    capacity: int
+    load: int
+    name: str
+    last_assigned_at: datetime | None
+
+    def idle_key(self) -> tuple[Any, ...]:
+        """Longest since the last assignment first, never assigned before anyone; then by id."""
+        last = self.last_assigned_at
+        return (last is not None, last.timestamp() if last is not None else 0.0, self.user_id)
+
+    def load_key(self) -> tuple[Any, ...]:
+        return (self.load, *self.idle_key())
 
 
-#: the online members of a queue with their open load, in the order each strategy offers them
-_CANDIDATES = PreparedSet(least_load=_candidates(True), round_robin=_candidates(False))
+def _queue_candidates(conn: Connection, queue: Any) -> list[_Candidate]:
+    return [_Candidate(int(r.user_id), list(r.skills or []), int(r.capacity), int(r.load), r.display_name,
+                       r.last_assigned_at) for r in _CANDIDATES.of(conn)["queue"].all(conn, queue_id=queue.id)]
+
+
+def _choose(queue: Any, candidates: list[_Candidate], excluded: Iterable[int] = ()) -> _Candidate | None:
+    """Issue 4 §3: least load first for ``least_load`` queues (the longest idle breaks a tie),
+    longest since their last assignment for ``round_robin`` ones; only members with the queue's
+    skill and room under their capacity."""
+    key = _Candidate.idle_key if queue.strategy == "round_robin" else _Candidate.load_key
+    skip = set(excluded)
+    for c in sorted(candidates, key=key):
+        if c.user_id in skip or (queue.skill and queue.skill not in c.skills):
+            continue
+        if c.load < c.capacity:
+            return c
+    return None
 
 
 def pick_agent(conn: Connection, queue: Queue | Row[Any], *, exclude: Iterable[int] = ()) -> int | None:
     """Issue 4 §3: the online member of ``queue`` with room under their capacity (and the queue's
     skill) — least load first for ``least_load`` queues, longest since their last assignment for
     ``round_robin`` ones (and as the tie-break of least load). None when nobody is free."""
-    found = _pick_agent(conn, queue, exclude=exclude)
-    return None if found is None else found[0]
+    found = _choose(queue, _queue_candidates(conn, queue), exclude)
+    return None if found is None else found.user_id
 
 
-def _pick_agent(conn: Connection, queue: Any, *, exclude: Iterable[int] = ()) -> tuple[int, str] | None:
-    """:func:`pick_agent` with the agent's display name."""
-    excluded = set(exclude)
-    statements = _CANDIDATES.of(conn)
-    query = statements.get(queue.strategy, statements["least_load"])
-    for user_id, skills, capacity, open_load, name in query.all(conn, queue_id=queue.id):
-        if user_id in excluded or (queue.skill and queue.skill not in (skills or [])):
-            continue
-        if open_load < capacity:
-            return int(user_id), name
-    return None
+class _Assigner:
+    """:func:`pick_agent` for the tickets of one write transaction: each queue's candidates and
+    their open loads are read once — counting an agent's open tickets is the part that grows
+    with their load — and kept current as the transaction assigns (load + 1, last assigned now),
+    so every ticket gets the agent :func:`pick_agent` would give it, ticket after ticket."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._queues: dict[int, list[_Candidate]] = {}
+
+    def pick(self, queue: Any) -> tuple[int, str] | None:
+        candidates = self._queues.get(queue.id)
+        if candidates is None:
+            candidates = self._queues[queue.id] = _queue_candidates(self._conn, queue)
+        found = _choose(queue, candidates)
+        return None if found is None else (found.user_id, found.name)
+
+    def assigned(self, user_id: int, now: datetime) -> None:
+        """A ticket of this transaction went to ``user_id`` (in whichever queues they work)."""
+        for candidates in self._queues.values():
+            for c in candidates:
+                if c.user_id == user_id:
+                    c.load += 1
+                    c.last_assigned_at = now
+
+    def forget(self) -> None:
+        """A ticket of this transaction was rolled back: read the loads again."""
+        self._queues.clear()
 
 
 def _named_agent_supervisor(conn: Connection, employee_no: str | None) -> tuple[int | None, int | None] | None:
@@ -496,19 +542,25 @@ class _CapturedInserts:
         self.inserts.append((statement.table, rows if isinstance(rows, list) else [rows]))
 
     def write(self, conn: Connection) -> None:
+        """Each captured INSERT as one prepared statement (all its rows in one VALUES list)."""
         for table, rows in self.inserts:
-            for row in rows:
-                _prepared_insert(conn, table, tuple(row)).run(conn, **_v(row))
+            columns = tuple(rows[0])
+            if any(tuple(row) != columns for row in rows):
+                raise TypeError("captured rows must have the same columns")
+            params = {f"v{i}_{c}": value for i, row in enumerate(rows) for c, value in row.items()}
+            _prepared_insert(conn, table, columns, len(rows)).run(conn, **params)
 
 
-_INSERTS: dict[tuple[str, str, tuple[str, ...]], Prepared] = {}
+_INSERTS: dict[tuple[str, str, tuple[str, ...], int], Prepared] = {}
 
 
-def _prepared_insert(conn: Connection, table: Table, columns: tuple[str, ...]) -> Prepared:
-    key = (conn.dialect.name, table.name, columns)
+def _prepared_insert(conn: Connection, table: Table, columns: tuple[str, ...], n: int) -> Prepared:
+    key = (conn.dialect.name, table.name, columns, n)
     found = _INSERTS.get(key)
     if found is None:
-        statement = insert(table).values({c: bindparam(f"v_{c}") for c in columns})
+        # typed parameters: a multi-row VALUES does not give them the columns' types by itself
+        statement = insert(table).values([{c: bindparam(f"v{i}_{c}", type_=table.c[c].type) for c in columns}
+                                          for i in range(n)])
         found = _INSERTS.setdefault(key, Prepared(statement, conn.dialect))
     return found
 
@@ -541,16 +593,22 @@ def open_ticket(db: Database, actor: Actor, req: TicketRequest, rules: DeskRules
     complaint naming an agent (D9) — hand it to that agent's supervisor instead.
 
     Reference data (the customer, the order, the queues) is read, the search tokens cut (jieba)
-    and the SLA due times computed before the write transaction; the ticket, its first message,
-    attachments, tags, search rows, clocks, history row and the customer's notice are then
-    written with prepared INSERTs in one transaction, so the write lock is held for a handful of
-    short statements. An e-mail or WeChat message delivered twice opens one ticket
-    (``external_id``).
+    and the SLA due times computed before the write transaction (:func:`prepare_ticket`); the
+    ticket, its first message, attachments, tags, search rows, clocks, history row and the
+    customer's notice are then written with prepared INSERTs in one transaction, so the write
+    lock is held for a handful of short statements. An e-mail or WeChat message delivered twice
+    opens one ticket (``external_id``).
 
     A conversation handed over by the assistant (issue 5 §5) brings its transcript: ``history``
     is written before the first message, ``replies`` after it, each with its own author and
     time; ``after_write`` runs in the same transaction (the assistant links its session)."""
-    written = _open(db, actor, req, rules, clock, history, replies, after_write)
+    draft = prepare_ticket(db, actor, req, rules, clock, live=live, history=history, replies=replies)
+    # every statement is prepared, so the transaction skips Core's machinery too — unless
+    # ``after_write`` brings Core statements of its own
+    with db.write_connection() if after_write is not None else db.prepared_write() as conn:
+        written = _write(conn, draft, _Assigner(conn))
+        if after_write is not None and not isinstance(written, Ticket):
+            after_write(conn, Ticket(**written.values))
     if isinstance(written, Ticket):
         return written
     announce(live, written.head())
@@ -572,35 +630,38 @@ class OpenedTicket:
     actions: list[Action]
 
 
-def open_ticket_view(db: Database, actor: Actor, req: TicketRequest, rules: DeskRules, clock: Clock, *,
-                     live: LiveEvents | None = None) -> OpenedTicket | TicketView:
-    """:func:`open_ticket`, answered with what the opener may see of the new ticket, from the
-    values just written. A message delivered twice (``external_id``) answers with the earlier
-    ticket (:func:`get_ticket`). As :func:`get_ticket` does, an agent who opened a ticket they may
-    not see (another queue, a complaint naming them — D9) gets ``ticket_not_found``."""
-    written = _open(db, actor, req, rules, clock, (), (), None)
-    if isinstance(written, Ticket):
-        return get_ticket(db, actor, written.number)
-    head = written.head()
-    announce(live, head)
-    if actor.role is Role.AGENT:
-        with db.read_connection() as conn:
-            if not may_see_ticket(conn, actor, head):
-                raise _not_found(head.number)
-    staff = actor.role in (*AGENT_ROLES, Role.SYSTEM)
-    messages = written.messages if staff else [m for m in written.messages if m["visibility"] == "public"]
-    shown = {m["id"] for m in messages}
-    attachments = [a for a in written.attachments if staff or a["message_id"] is None or a["message_id"] in shown]
-    return OpenedTicket(values=written.values, queue_code=written.queue_code, assignee_name=written.assignee_name,
-                        messages=messages, attachments=attachments, events=[written.event],
-                        tags=sorted(written.tags), actions=available_actions(Status.NEW, req.kind, actor.role))
+@dataclass(slots=True)
+class TicketDraft:
+    """A ticket ready to be written: what opening it reads and computes before the write lock
+    (:func:`prepare_ticket`); :func:`open_ticket_drafts` writes it."""
+
+    db: Database
+    actor: Actor
+    req: TicketRequest
+    live: LiveEvents | None
+    now: datetime
+    subject: str
+    tags: list[str]
+    customer: Any                          # the customer row (id, name, level, phone, email), or None
+    queue: Any                             # the queue row (id, code, categories, skill, strategy)
+    #: D9: (named agent's id, their supervisor's id) and the supervisor's name
+    named: tuple[int | None, int | None] | None
+    supervisor_name: str | None
+    contact_name: str
+    values: dict[str, Any]                 # the tickets row, without its id and number yet
+    first: dict[str, Any]                  # the first message
+    history: Sequence[TranscriptEntry]
+    replies: Sequence[TranscriptEntry]
+    search_rows: list[str]
+    clocks: list[dict[str, Any]]
 
 
-def _open(db: Database, actor: Actor, req: TicketRequest, rules: DeskRules, clock: Clock,
-          history: Sequence[TranscriptEntry], replies: Sequence[TranscriptEntry],
-          after_write: Callable[[Connection, Ticket], None] | None) -> _Written | Ticket:
-    """The work of :func:`open_ticket`; an already opened ticket (``external_id`` seen) comes
-    back as it is."""
+def prepare_ticket(db: Database, actor: Actor, req: TicketRequest, rules: DeskRules, clock: Clock, *,
+                   live: LiveEvents | None = None, history: Sequence[TranscriptEntry] = (),
+                   replies: Sequence[TranscriptEntry] = ()) -> TicketDraft:
+    """The part of :func:`open_ticket` before the write lock: input checks, permission, the
+    customer, order, queue and named agent read, the search text cut (jieba), the SLA due times
+    computed. Raises what :func:`open_ticket` raises for bad input; writes nothing."""
     subject = _clean_text(req.subject, "标题", "subject", "subject_missing", 200)
     body = _clean_text(req.body, "问题描述", "description", "body_missing", MAX_BODY)
     tags = _clean_tags(req.tags)
@@ -633,61 +694,128 @@ def _open(db: Database, actor: Actor, req: TicketRequest, rules: DeskRules, cloc
         "author_role": Role.CUSTOMER.value if actor.role in (Role.CUSTOMER, Role.SYSTEM) else actor.role.value,
         "author_name": contact_name if actor.role is Role.SYSTEM else actor.display_name,
         "visibility": "public", "body": body, "channel": channel, "external_id": req.external_id, "created_at": now}
-    # cut the search text (jieba) and compute the SLA due times before taking the write lock
-    search_rows = index_rows(subject, body, *(e.text for e in (*history, *replies) if not e.internal))
-    clocks = clock_rows(rules, channel, values["kind"], level, queue.code, now)
-    data: dict[str, Any] = {"queue": queue.code, "channel": channel, "priority": values["priority"]}
-    # every statement below is prepared, so the transaction skips Core's machinery too — unless
-    # ``after_write`` brings Core statements of its own
-    with db.write_connection() if after_write is not None else db.prepared_write() as conn:
-        q = _OPEN_Q.of(conn)
-        if req.external_id:
-            seen = q["seen"].scalar(conn, channel=channel, external_id=req.external_id)
-            if seen is not None:
-                return Ticket(**q["ticket"].first(conn, id=seen)._asdict())
-        if named is not None and named_no:
-            values["assignee_id"], values["escalated"] = named[1], named[1] is not None
-            assignee_name = supervisor_name
-            data["named_agent"] = named[0]
+    return TicketDraft(
+        db=db, actor=actor, req=req, live=live, now=now, subject=subject, tags=tags, customer=customer, queue=queue,
+        named=named if named_no else None, supervisor_name=supervisor_name, contact_name=contact_name,
+        values=values, first=first, history=history, replies=replies,
+        search_rows=index_rows(subject, body, *(e.text for e in (*history, *replies) if not e.internal)),
+        clocks=clock_rows(rules, channel, values["kind"], level, queue.code, now))
+
+
+def open_ticket_view(db: Database, actor: Actor, req: TicketRequest, rules: DeskRules, clock: Clock, *,
+                     live: LiveEvents | None = None) -> OpenedTicket | TicketView:
+    """:func:`open_ticket`, answered with what the opener may see of the new ticket, from the
+    values just written (:func:`open_ticket_drafts` with one draft)."""
+    [opened] = open_ticket_drafts(db, [prepare_ticket(db, actor, req, rules, clock, live=live)])
+    if isinstance(opened, Exception):
+        raise opened
+    return opened
+
+
+def open_ticket_drafts(db: Database, drafts: Sequence[TicketDraft]) -> list[OpenedTicket | TicketView | Exception]:
+    """Write several prepared tickets in one write transaction — group commit: the database's
+    write lock, BEGIN/COMMIT and the pages every ticket touches (the ends of the tickets' indexes,
+    the search index, the history) are shared by the batch — each in its own savepoint, so one
+    that fails (evidence that is not the opener's, …) is rolled back alone and comes back as its
+    exception, in its place. Each result is what its opener may see of the ticket, as
+    :func:`get_ticket` would show it; a message delivered twice (``external_id``) gives the
+    earlier ticket's view; an agent who opened a ticket they may not see (another queue, a
+    complaint naming them — D9) gets ``ticket_not_found``, as a read would."""
+    results: list[_Written | Ticket | Exception] = []
+    with db.prepared_write() as conn:
+        assigner = _Assigner(conn)
+        if len(drafts) == 1:
+            results.append(_write(conn, drafts[0], assigner))
         else:
-            picked = _pick_agent(conn, queue)
-            values["assignee_id"], assignee_name = picked if picked is not None else (None, None)
-        ticket_id = values["id"] = q["insert_ticket"].scalar(conn, **_v(values))
-        values["number"] = f"T{shanghai_date(now):%y%m%d}{ticket_id:07d}"
-        q["numbered"].run(conn, ticket=ticket_id, b_number=values["number"])
-        if values["assignee_id"] is not None:
-            q["assigned_at"].run(conn, agent=values["assignee_id"], now=now)
-        data["assignee"] = values["assignee_id"]
-        messages = _write_transcript(conn, ticket_id, channel, contact_name, history)
-        first["ticket_id"] = ticket_id
-        first["id"] = q["insert_message"].scalar(conn, **_v(first))
-        messages.append(first)
-        attachments = _attach_files(conn, actor, ticket_id, first["id"], req.evidence_ids, now)
-        if attachments:
-            data["evidence"] = [a["evidence_id"] for a in attachments]
-        messages += _write_transcript(conn, ticket_id, channel, contact_name, replies)
-        add_index_rows(conn, ticket_id, search_rows)
-        for tag in tags:
-            q["insert_tag"].run(conn, v_ticket_id=ticket_id, v_tag=tag)
-        insert_clocks(conn, ticket_id, clocks)
-        event: dict[str, Any] = {
-            "ticket_id": ticket_id, "at": now, "actor_user_id": actor.user_id, "actor_role": actor.role.value,
-            "actor_name": actor.display_name, "action": "open", "from_status": None, "to_status": values["status"],
-            "note": subject, "data": data}
-        event["id"] = q["insert_event"].scalar(conn, **_v(event))
-        number = values["number"]
-        if customer is not None:
-            kind_zh = "投诉" if req.kind is Kind.COMPLAINT else "咨询"
-            kind_en = "complaint" if req.kind is Kind.COMPLAINT else "request"
-            notices = _CapturedInserts()
-            queue_customer_messages(cast(Connection, notices), customer, Notice(
-                event="ticket_opened", zh=f"您的{kind_zh}已受理，工单号 {number}。",
-                en=f"We have your {kind_en}: ticket {number}.", link=f"/tickets/{number}", sms=False), now)
-            notices.write(conn)
-        if after_write is not None:
-            after_write(conn, Ticket(**values))
-    return _Written(values=values, queue_code=queue.code, assignee_name=assignee_name, messages=messages,
-                    attachments=attachments, event=event, tags=tags)
+            driver: Any = conn.connection.driver_connection
+            for draft in drafts:
+                driver.execute("SAVEPOINT ticket_draft")
+                try:
+                    results.append(_write(conn, draft, assigner))
+                except Exception as exc:
+                    driver.execute("ROLLBACK TO SAVEPOINT ticket_draft")
+                    assigner.forget()
+                    results.append(exc)
+                driver.execute("RELEASE SAVEPOINT ticket_draft")
+    return [result if isinstance(result, Exception) else _view_of(draft, result)
+            for draft, result in zip(drafts, results, strict=True)]
+
+
+def _view_of(draft: TicketDraft, written: _Written | Ticket) -> OpenedTicket | TicketView | Exception:
+    """After commit: announce the ticket and show it as its opener may see it."""
+    actor, db = draft.actor, draft.db
+    try:
+        if isinstance(written, Ticket):
+            return get_ticket(db, actor, written.number)
+        head = written.head()
+        announce(draft.live, head)
+        if actor.role is Role.AGENT:
+            with db.read_connection() as conn:
+                if not may_see_ticket(conn, actor, head):
+                    raise _not_found(head.number)
+    except Exception as exc:
+        return exc
+    staff = actor.role in (*AGENT_ROLES, Role.SYSTEM)
+    messages = written.messages if staff else [m for m in written.messages if m["visibility"] == "public"]
+    shown = {m["id"] for m in messages}
+    attachments = [a for a in written.attachments if staff or a["message_id"] is None or a["message_id"] in shown]
+    return OpenedTicket(values=written.values, queue_code=written.queue_code, assignee_name=written.assignee_name,
+                        messages=messages, attachments=attachments, events=[written.event],
+                        tags=sorted(written.tags), actions=available_actions(Status.NEW, draft.req.kind, actor.role))
+
+
+def _write(conn: Connection, draft: TicketDraft, assigner: _Assigner) -> _Written | Ticket:
+    """The part of :func:`open_ticket` in the write transaction (prepared statements only); an
+    already opened ticket (``external_id`` seen) comes back as it is."""
+    q = _OPEN_Q.of(conn)
+    req, actor, now, named = draft.req, draft.actor, draft.now, draft.named
+    values, channel = dict(draft.values), draft.values["channel"]
+    if req.external_id:
+        seen = q["seen"].scalar(conn, channel=channel, external_id=req.external_id)
+        if seen is not None:
+            return Ticket(**q["ticket"].first(conn, id=seen)._asdict())
+    data: dict[str, Any] = {"queue": draft.queue.code, "channel": channel, "priority": values["priority"]}
+    if named is not None:
+        values["assignee_id"], values["escalated"] = named[1], named[1] is not None
+        assignee_name = draft.supervisor_name
+        data["named_agent"] = named[0]
+    else:
+        picked = assigner.pick(draft.queue)
+        values["assignee_id"], assignee_name = picked if picked is not None else (None, None)
+    ticket_id = values["id"] = q["insert_ticket"].scalar(conn, **_v(values))
+    values["number"] = number = f"T{shanghai_date(now):%y%m%d}{ticket_id:07d}"
+    q["numbered"].run(conn, ticket=ticket_id, b_number=number)
+    if values["assignee_id"] is not None:
+        q["assigned_at"].run(conn, agent=values["assignee_id"], now=now)
+        assigner.assigned(values["assignee_id"], now)
+    data["assignee"] = values["assignee_id"]
+    messages = _write_transcript(conn, ticket_id, channel, draft.contact_name, draft.history)
+    first = {**draft.first, "ticket_id": ticket_id}
+    first["id"] = q["insert_message"].scalar(conn, **_v(first))
+    messages.append(first)
+    attachments = _attach_files(conn, actor, ticket_id, first["id"], req.evidence_ids, now)
+    if attachments:
+        data["evidence"] = [a["evidence_id"] for a in attachments]
+    messages += _write_transcript(conn, ticket_id, channel, draft.contact_name, draft.replies)
+    add_index_rows(conn, ticket_id, draft.search_rows)
+    for tag in draft.tags:
+        q["insert_tag"].run(conn, v_ticket_id=ticket_id, v_tag=tag)
+    insert_clocks(conn, ticket_id, draft.clocks)
+    event: dict[str, Any] = {
+        "ticket_id": ticket_id, "at": now, "actor_user_id": actor.user_id, "actor_role": actor.role.value,
+        "actor_name": actor.display_name, "action": "open", "from_status": None, "to_status": values["status"],
+        "note": draft.subject, "data": data}
+    event["id"] = q["insert_event"].scalar(conn, **_v(event))
+    if draft.customer is not None:
+        kind_zh = "投诉" if req.kind is Kind.COMPLAINT else "咨询"
+        kind_en = "complaint" if req.kind is Kind.COMPLAINT else "request"
+        notices = _CapturedInserts()
+        queue_customer_messages(cast(Connection, notices), draft.customer, Notice(
+            event="ticket_opened", zh=f"您的{kind_zh}已受理，工单号 {number}。",
+            en=f"We have your {kind_en}: ticket {number}.", link=f"/tickets/{number}", sms=False), now)
+        notices.write(conn)
+    return _Written(values=values, queue_code=draft.queue.code, assignee_name=assignee_name, messages=messages,
+                    attachments=attachments, event=event, tags=draft.tags)
 
 
 _AUTHOR_NAMES = {"bot": "智能助手", "system": "系统"}
@@ -1329,8 +1457,8 @@ def find_open_ticket_for_contact(conn: Connection, channel: str, contact: str) -
 
 
 __all__ = [
-    "OpenedTicket", "QueuePage", "QueueRows", "TicketHead", "TicketRequest", "TicketView",
+    "OpenedTicket", "QueuePage", "QueueRows", "TicketDraft", "TicketHead", "TicketRequest", "TicketView",
     "find_open_ticket_for_contact", "get_ticket", "list_customer_tickets", "list_queue", "list_queue_rows",
-    "may_see_ticket", "open_ticket", "open_ticket_view", "pick_agent", "post_message", "set_presence",
-    "tag_ticket", "transfer_ticket", "transition_ticket",
+    "may_see_ticket", "open_ticket", "open_ticket_drafts", "open_ticket_view", "pick_agent", "post_message",
+    "prepare_ticket", "set_presence", "tag_ticket", "transfer_ticket", "transition_ticket",
 ]

@@ -17,14 +17,16 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-from kefu.adapters.db.prepared import PreparedSet
+from kefu.adapters.db.prepared import Prepared
 from kefu.adapters.search.tokens import query_tokens, tokens
 
 _INSERT = {
     "sqlite": text("INSERT INTO ticket_fts (tokens, ticket_id) VALUES (:tokens, :ticket_id)"),
     "postgresql": text("INSERT INTO ticket_search_docs (ticket_id, tokens) VALUES (:ticket_id, :tokens)"),
 }
-_PREPARED = PreparedSet(insert=lambda dialect: _INSERT[dialect])
+_TABLE = {"sqlite": "ticket_fts (tokens, ticket_id)", "postgresql": "ticket_search_docs (tokens, ticket_id)"}
+#: ``INSERT … VALUES`` of n rows, prepared per dialect and n (one statement for a ticket's rows)
+_INSERTS: dict[tuple[str, int], Prepared] = {}
 
 
 def index_text(conn: Connection, ticket_id: int, *texts: str) -> None:
@@ -42,12 +44,16 @@ def index_rows(*texts: str) -> list[str]:
 
 
 def add_index_rows(conn: Connection, ticket_id: int, rows: list[str]) -> None:
-    """Write rows from :func:`index_rows` for the ticket, as prepared statements
+    """Write rows from :func:`index_rows` for the ticket: one prepared statement
     (:mod:`kefu.adapters.db.prepared`) in the connection's write transaction."""
-    if rows:
-        insert = _PREPARED.of(conn)["insert"]
-        for row in rows:
-            insert.run(conn, ticket_id=ticket_id, tokens=row)
+    if not rows:
+        return
+    key = (conn.dialect.name, len(rows))
+    insert = _INSERTS.get(key)
+    if insert is None:
+        values = ", ".join(f"(:tokens_{i}, :ticket_id)" for i in range(len(rows)))
+        insert = _INSERTS.setdefault(key, Prepared(text(f"INSERT INTO {_TABLE[key[0]]} VALUES {values}"), conn.dialect))
+    insert.run(conn, ticket_id=ticket_id, **{f"tokens_{i}": row for i, row in enumerate(rows)})
 
 
 def matching_ticket_ids_sql(conn: Connection, query: str) -> tuple[str, dict[str, str]] | None:

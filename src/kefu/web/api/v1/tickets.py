@@ -12,6 +12,8 @@ Error codes (JSON ``{code, message: {zh, en}, detail}``):
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -266,16 +268,71 @@ def _page_json(tickets: Iterable[Any], next_cursor: str | None) -> Response:
     return _json({"tickets": [ticket_json(t) for t in tickets], "next_cursor": next_cursor})
 
 
+class _Openings:
+    """Group commit of the tickets opened through the API in one app process (one event loop):
+    each request reads and computes its ticket in the thread pool (:func:`svc.prepare_ticket`),
+    then waits here; the tickets that arrived while the previous batch was being written are
+    written together, in one transaction with a savepoint each (:func:`svc.open_ticket_drafts`).
+    Under load the write lock, BEGIN/COMMIT and most pages written are shared by a batch; a lone
+    request is written at once, as before. Every request still gets its own answer or error."""
+
+    #: at most this many tickets per transaction (the lock is held for the whole batch)
+    MAX_BATCH = 32
+
+    def __init__(self, db: Database, loop: asyncio.AbstractEventLoop) -> None:
+        self.db, self.loop = db, loop
+        self._waiting: list[tuple[svc.TicketDraft, asyncio.Future[svc.OpenedTicket | svc.TicketView]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def open(self, draft: svc.TicketDraft) -> svc.OpenedTicket | svc.TicketView:
+        done: asyncio.Future[svc.OpenedTicket | svc.TicketView] = self.loop.create_future()
+        self._waiting.append((draft, done))
+        if self._writer is None:
+            self._writer = self.loop.create_task(self._write_waiting())
+        return await done
+
+    async def _write_waiting(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting[:self.MAX_BATCH], self._waiting[self.MAX_BATCH:]
+                try:
+                    results = await run_in_threadpool(svc.open_ticket_drafts, self.db, [d for d, _ in batch])
+                except Exception as exc:                 # the transaction itself failed: all of it
+                    results = [exc] * len(batch)
+                for (_, done), result in zip(batch, results, strict=True):
+                    if done.cancelled():
+                        continue
+                    if isinstance(result, Exception):
+                        done.set_exception(result)
+                    else:
+                        done.set_result(result)
+        finally:
+            self._writer = None
+
+
+_OPENINGS: weakref.WeakKeyDictionary[Database, _Openings] = weakref.WeakKeyDictionary()
+
+
+def _openings(db: Database) -> _Openings:
+    loop = asyncio.get_running_loop()
+    found = _OPENINGS.get(db)
+    if found is None or found.loop is not loop:
+        found = _OPENINGS[db] = _Openings(db, loop)
+    return found
+
+
 @router.post("/tickets", status_code=201, response_model=TicketOut, responses=error_responses(401, 403, 404))
-def open_ticket(body: TicketIn, actor: Actor = Depends(current_actor), db: Database = Depends(db_dep),
-                runtime: Runtime = Depends(runtime_dep)) -> Response:
+async def open_ticket(body: TicketIn, actor: Actor = Depends(current_actor), db: Database = Depends(db_dep),
+                      runtime: Runtime = Depends(runtime_dep)) -> Response:
     """Open a consultation or a complaint; it is routed, ranked, clocked and assigned at once."""
     req = svc.TicketRequest(
         subject=body.subject, body=body.body, channel=body.channel, category=body.category, kind=body.kind,
         customer_id=body.customer_id, order_id=body.order_id, application_number=body.application_number,
         named_employee_no=body.named_employee_no, queue_code=body.queue if actor.role in AGENT_ROLES else None,
         evidence_ids=tuple(body.evidence_ids), tags=tuple(body.tags))
-    opened = svc.open_ticket_view(db, actor, req, runtime.desk, runtime.clock, live=runtime.live)
+    draft = await run_in_threadpool(svc.prepare_ticket, db, actor, req, runtime.desk, runtime.clock,
+                                    live=runtime.live)
+    opened = await _openings(db).open(draft)
     if isinstance(opened, svc.TicketView):
         return _json(view_out(opened).model_dump(mode="json"), 201)
     return _json(opened_json(opened), 201)
