@@ -478,7 +478,7 @@ def test_the_queue_listing_follows_the_visibility_rule_for_every_reader_and_filt
 
 
 def test_a_batch_of_openings_gives_what_opening_them_one_by_one_gives(db, sqlite_template, tmp_path, clock, people):
-    """Tickets written together (one transaction, a savepoint each) get the agents that opening
+    """Tickets written together (one transaction) get the agents that opening
     them one after another gives — least load, round robin, capacity, D9 — and one that fails
     fails alone."""
     import shutil

@@ -296,10 +296,6 @@ class _Assigner:
                     c.load += 1
                     c.last_assigned_at = now
 
-    def forget(self) -> None:
-        """A ticket of this transaction was rolled back: read the loads again."""
-        self._queues.clear()
-
 
 def _named_agent_supervisor(conn: Connection, employee_no: str | None) -> tuple[int | None, int | None] | None:
     """D9: (the named agent's user id, their supervisor's user id); None when no one is named."""
@@ -518,7 +514,7 @@ _OPEN_Q = PreparedSet(
     assigned_at=update(AgentProfile).where(AgentProfile.user_id == bindparam("agent"))
     .values(last_assigned_at=bindparam("now")),
     insert_message=_insert(_MESSAGES, _MESSAGE_COLUMNS),
-    insert_event=_insert(_EVENTS, _EVENT_COLUMNS),
+    insert_event=insert(_EVENTS).values({c: bindparam(f"v_{c}") for c in _EVENT_COLUMNS}),
     insert_tag=insert(TicketTag).values(ticket_id=bindparam("v_ticket_id"), tag=bindparam("v_tag")),
     evidence=_EVIDENCE,
     evidence_used=update(EvidenceFile).where(EvidenceFile.id == bindparam("evidence_id")).values(purpose="ticket"),
@@ -714,29 +710,29 @@ def open_ticket_view(db: Database, actor: Actor, req: TicketRequest, rules: Desk
 
 def open_ticket_drafts(db: Database, drafts: Sequence[TicketDraft]) -> list[OpenedTicket | TicketView | Exception]:
     """Write several prepared tickets in one write transaction — group commit: the database's
-    write lock, BEGIN/COMMIT and the pages every ticket touches (the ends of the tickets' indexes,
-    the search index, the history) are shared by the batch — each in its own savepoint, so one
-    that fails (evidence that is not the opener's, …) is rolled back alone and comes back as its
-    exception, in its place. Each result is what its opener may see of the ticket, as
-    :func:`get_ticket` would show it; a message delivered twice (``external_id``) gives the
-    earlier ticket's view; an agent who opened a ticket they may not see (another queue, a
-    complaint naming them — D9) gets ``ticket_not_found``, as a read would."""
-    results: list[_Written | Ticket | Exception] = []
-    with db.prepared_write() as conn:
-        assigner = _Assigner(conn)
+    write lock, BEGIN/COMMIT, the agents' load count and the pages every ticket touches (the ends
+    of the tickets' indexes, the search index, the history) are shared by the batch. When one of
+    them fails (evidence that is not the opener's, …) the batch is rolled back and each ticket is
+    written again in a transaction of its own, so only that one fails: its exception comes back
+    in its place (a lone draft's error is raised). Each result is what its opener may see of the
+    ticket, as :func:`get_ticket` would show it; a message delivered twice (``external_id``)
+    gives the earlier ticket's view; an agent who opened a ticket they may not see (another
+    queue, a complaint naming them — D9) gets ``ticket_not_found``, as a read would."""
+    results: list[_Written | Ticket | Exception]
+    try:
+        with db.prepared_write() as conn:
+            assigner = _Assigner(conn)
+            results = [_write(conn, draft, assigner) for draft in drafts]
+    except Exception:
         if len(drafts) == 1:
-            results.append(_write(conn, drafts[0], assigner))
-        else:
-            driver: Any = conn.connection.driver_connection
-            for draft in drafts:
-                driver.execute("SAVEPOINT ticket_draft")
-                try:
-                    results.append(_write(conn, draft, assigner))
-                except Exception as exc:
-                    driver.execute("ROLLBACK TO SAVEPOINT ticket_draft")
-                    assigner.forget()
-                    results.append(exc)
-                driver.execute("RELEASE SAVEPOINT ticket_draft")
+            raise
+        results = []
+        for draft in drafts:                       # drafts are not changed by writing them
+            try:
+                with db.prepared_write() as conn:
+                    results.append(_write(conn, draft, _Assigner(conn)))
+            except Exception as exc:
+                results.append(exc)
     return [result if isinstance(result, Exception) else _view_of(draft, result)
             for draft, result in zip(drafts, results, strict=True)]
 
@@ -805,7 +801,7 @@ def _write(conn: Connection, draft: TicketDraft, assigner: _Assigner) -> _Writte
         "ticket_id": ticket_id, "at": now, "actor_user_id": actor.user_id, "actor_role": actor.role.value,
         "actor_name": actor.display_name, "action": "open", "from_status": None, "to_status": values["status"],
         "note": draft.subject, "data": data}
-    event["id"] = q["insert_event"].scalar(conn, **_v(event))
+    q["insert_event"].run(conn, **_v(event))
     if draft.customer is not None:
         kind_zh = "投诉" if req.kind is Kind.COMPLAINT else "咨询"
         kind_en = "complaint" if req.kind is Kind.COMPLAINT else "request"

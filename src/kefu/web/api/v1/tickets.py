@@ -272,9 +272,10 @@ class _Openings:
     """Group commit of the tickets opened through the API in one app process (one event loop):
     each request reads and computes its ticket in the thread pool (:func:`svc.prepare_ticket`),
     then waits here; the tickets that arrived while the previous batch was being written are
-    written together, in one transaction with a savepoint each (:func:`svc.open_ticket_drafts`).
-    Under load the write lock, BEGIN/COMMIT and most pages written are shared by a batch; a lone
-    request is written at once, as before. Every request still gets its own answer or error."""
+    written together, in one transaction (:func:`svc.open_ticket_drafts`: one that fails fails
+    alone). Under load the write lock, BEGIN/COMMIT, the agents' load count and most pages
+    written are shared by a batch; a lone request is written at once. Every request still gets
+    its own answer or error."""
 
     #: at most this many tickets per transaction (the lock is held for the whole batch)
     MAX_BATCH = 32
