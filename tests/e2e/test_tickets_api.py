@@ -209,6 +209,7 @@ def test_the_openapi_document_keeps_the_response_models(client):
 
 def test_openings_arriving_together_are_written_in_one_transaction_each_answered_alone(db, people, monkeypatch):
     import asyncio
+    from functools import partial
 
     from kefu.domain.clock import FixedClock
     from kefu.domain.errors import NotFound
@@ -231,7 +232,8 @@ def test_openings_arriving_together_are_written_in_one_transaction_each_answered
     drafts = [svc.prepare_ticket(db, people.c1, req, RULES, clock) for req in asks]
 
     async def open_all() -> list[object]:
-        return await asyncio.gather(*(api._openings(db).open(d) for d in drafts), return_exceptions=True)
+        return await asyncio.gather(*(api._openings(db).open(partial(lambda d: d, d)) for d in drafts),
+                                    return_exceptions=True)
 
     results = asyncio.run(open_all())
     assert batches == [5]

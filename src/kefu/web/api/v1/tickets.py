@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
@@ -271,11 +272,12 @@ def _page_json(tickets: Iterable[Any], next_cursor: str | None) -> Response:
 class _Openings:
     """Group commit of the tickets opened through the API in one app process (one event loop):
     each request reads and computes its ticket in the thread pool (:func:`svc.prepare_ticket`),
-    then waits here; the tickets that arrived while the previous batch was being written are
-    written together, in one transaction (:func:`svc.open_ticket_drafts`: one that fails fails
-    alone). Under load the write lock, BEGIN/COMMIT, the agents' load count and most pages
-    written are shared by a batch; a lone request is written at once. Every request still gets
-    its own answer or error."""
+    then waits here; the waiting tickets are written together, in one transaction
+    (:func:`svc.open_ticket_drafts`: one that fails fails alone). Before a batch is written the
+    writer lets the requests still being prepared join it (a few hundred microseconds each), so
+    under load a batch holds about every request the process has in flight. The write lock,
+    BEGIN/COMMIT, the agents' load count and most pages written are shared by a batch; a lone
+    request is written at once. Every request still gets its own answer or error."""
 
     #: at most this many tickets per transaction (the lock is held for the whole batch)
     MAX_BATCH = 32
@@ -284,8 +286,17 @@ class _Openings:
         self.db, self.loop = db, loop
         self._waiting: list[tuple[svc.TicketDraft, asyncio.Future[svc.OpenedTicket | svc.TicketView]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._preparing = 0
+        self._changed = asyncio.Event()
 
-    async def open(self, draft: svc.TicketDraft) -> svc.OpenedTicket | svc.TicketView:
+    async def open(self, prepare: Callable[[], svc.TicketDraft]) -> svc.OpenedTicket | svc.TicketView:
+        """Prepare the ticket in the thread pool, then have it written with the others."""
+        self._preparing += 1
+        try:
+            draft = await run_in_threadpool(prepare)
+        finally:
+            self._preparing -= 1
+            self._changed.set()
         done: asyncio.Future[svc.OpenedTicket | svc.TicketView] = self.loop.create_future()
         self._waiting.append((draft, done))
         if self._writer is None:
@@ -295,6 +306,9 @@ class _Openings:
     async def _write_waiting(self) -> None:
         try:
             while self._waiting:
+                while self._preparing and len(self._waiting) < self.MAX_BATCH:
+                    self._changed.clear()
+                    await self._changed.wait()
                 batch, self._waiting = self._waiting[:self.MAX_BATCH], self._waiting[self.MAX_BATCH:]
                 try:
                     results = await run_in_threadpool(svc.open_ticket_drafts, self.db, [d for d, _ in batch])
@@ -331,9 +345,8 @@ async def open_ticket(body: TicketIn, actor: Actor = Depends(current_actor), db:
         customer_id=body.customer_id, order_id=body.order_id, application_number=body.application_number,
         named_employee_no=body.named_employee_no, queue_code=body.queue if actor.role in AGENT_ROLES else None,
         evidence_ids=tuple(body.evidence_ids), tags=tuple(body.tags))
-    draft = await run_in_threadpool(svc.prepare_ticket, db, actor, req, runtime.desk, runtime.clock,
-                                    live=runtime.live)
-    opened = await _openings(db).open(draft)
+    opened = await _openings(db).open(
+        partial(svc.prepare_ticket, db, actor, req, runtime.desk, runtime.clock, live=runtime.live))
     if isinstance(opened, svc.TicketView):
         return _json(view_out(opened).model_dump(mode="json"), 201)
     return _json(opened_json(opened), 201)
