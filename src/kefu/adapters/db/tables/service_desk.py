@@ -81,6 +81,8 @@ class Ticket(Base):
         Index("ix_tickets_seller", "seller_id", "id"),
         Index("ix_tickets_contact", "channel", "contact"),
         Index("ix_tickets_status", "status", "id"),
+        #: the sweep's auto-close: the oldest resolved tickets, in order (migration 0007)
+        Index("ix_tickets_status_resolved", "status", "resolved_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
