@@ -12,7 +12,8 @@
 #   phase list_api      GET  /api/v1/tickets?queue=general&limit=25   as the agent (keyset page 1)
 #   phase create_ticket POST /api/v1/tickets  (create_ticket.json, "{{seq}}" unique) as the customer,
 #                       expect 201; rows added are checked against the 201s (like the peer's check);
-#                       3 warm-up tickets first (the first one loads jieba's dictionary, ~1 s)
+#                       4 warm-up tickets per worker first, sent at once (the first ticket a process
+#                       opens loads jieba's dictionary, ~1 s)
 #   -> stop the server.
 # The list phase runs first, so it sees exactly SIZE tickets; the tickets created at one size stay
 # in the database for the next size (which is topped up to SIZE). Then the peer: peer_dh/run.sh
@@ -189,11 +190,16 @@ for SIZE in $SIZES; do
     echo "list_api: GET /api/v1/tickets?queue=general&limit=$LIST_LIMIT as bench_agent -> $page" >> "$RESULTS/notes.txt"
     measure list_api get.lua "$LIST_URL" BENCH_AUTH="Bearer $AGENT_TOKEN" BENCH_EXPECT=200
 
-    # warm-up: the first ticket a process opens loads jieba's dictionary (~1 s, search tokens)
-    for _ in 1 2 3; do
+    # warm-up: the first ticket a process opens loads jieba's dictionary (~1 s, search tokens).
+    # Several at once, so that every worker process gets some (the kernel hands connections to
+    # whichever worker accepts first; one at a time they may all land on the same one).
+    warm=()
+    for _ in $(seq $((WORKERS * 4))); do
         curl -s -o /dev/null -X POST -H "Authorization: Bearer $CUSTOMER_TOKEN" -H "Content-Type: application/json" \
-            --data-binary @"$HERE/create_ticket.json" "$BASE/api/v1/tickets"
+            --data-binary @"$HERE/create_ticket.json" "$BASE/api/v1/tickets" &
+        warm+=($!)
     done
+    wait "${warm[@]}"          # (a bare `wait` would also wait for the CPU sampler)
     before=$(count | awk '{print $1}')
     measure create_ticket post_json.lua "$BASE/api/v1/tickets" BENCH_BODY_FILE="$HERE/create_ticket.json" \
         BENCH_AUTH="Bearer $CUSTOMER_TOKEN" BENCH_EXPECT=201
