@@ -214,7 +214,7 @@ def test_openings_arriving_together_are_written_in_one_transaction_each_answered
     from kefu.domain.clock import FixedClock
     from kefu.domain.errors import NotFound
     from kefu.services import tickets as svc
-    from kefu.web.api.v1 import tickets as api
+    from kefu.web.group_commit import group_commit
     from tests.integration.desk_factories import RULES
     from tests.integration.factories import NOW
 
@@ -232,7 +232,8 @@ def test_openings_arriving_together_are_written_in_one_transaction_each_answered
     drafts = [svc.prepare_ticket(db, people.c1, req, RULES, clock) for req in asks]
 
     async def open_all() -> list[object]:
-        return await asyncio.gather(*(api._openings(db).open(partial(lambda d: d, d)) for d in drafts),
+        openings = group_commit(db, "tickets", partial(svc.open_ticket_drafts, db))
+        return await asyncio.gather(*(openings.run(partial(lambda d: d, d)) for d in drafts),
                                     return_exceptions=True)
 
     results = asyncio.run(open_all())

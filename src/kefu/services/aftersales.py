@@ -8,6 +8,7 @@ in a route (DESIGN.md conventions 4–5).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -16,6 +17,7 @@ from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from kefu.adapters.db.decision_facts import DecisionFacts, OrderParty, load_decision_facts
+from kefu.adapters.db.prepared import CapturedInserts, PreparedSet, insert_returning_id, v_params
 from kefu.adapters.db.tables.aftersales import Application, ApplicationEvent, EvidenceFile, Refund
 from kefu.adapters.db.tables.catalog import Customer
 from kefu.domain.actors import AGENT_ROLES, Actor, Role
@@ -42,7 +44,7 @@ from kefu.domain.aftersales.model import (
 from kefu.domain.aftersales.params import PolicyBook
 from kefu.domain.aftersales.policy import evaluate
 from kefu.domain.clock import Clock, shanghai_date
-from kefu.domain.errors import Conflict, InputError, NotFound, PermissionDenied
+from kefu.domain.errors import Conflict, InputError, KefuError, NotFound, PermissionDenied
 from kefu.domain.money import ZERO, fmt, split_proportionally
 from kefu.services.notifications import Notice, queue_customer_messages
 from kefu.services.uow import Database
@@ -133,7 +135,11 @@ _LINE_APPLICATIONS = (select(Application.type, Application.status, Application.q
 
 
 def _line_history(conn: Connection, order_id: str, line_no: int) -> LineHistory:
-    rows = conn.execute(_LINE_APPLICATIONS, {"order_id": order_id, "line": line_no})
+    return _held_and_repairs(conn.execute(_LINE_APPLICATIONS, {"order_id": order_id, "line": line_no}))
+
+
+def _held_and_repairs(rows: Iterable[Any]) -> LineHistory:
+    """Count the line's earlier applications (type, status, quantity rows)."""
     held = repairs = 0
     for rtype, status, qty in rows:
         if status in (Status.REJECTED.value, Status.CANCELLED.value):
@@ -263,21 +269,42 @@ def _notify(conn: Connection, app: Application, customer: OrderParty, event: str
 
 
 _APPLICATIONS = cast(Table, Application.__table__)
-# prepared once: plain table statements skip the ORM's per-call value coercion and cache keys
-_INSERT_APPLICATION = insert(_APPLICATIONS).returning(_APPLICATIONS.c.id)
-_SET_NUMBER = (update(_APPLICATIONS).where(_APPLICATIONS.c.id == bindparam("app_id"))
-               .values(number=bindparam("number")))
+_EVENTS = cast(Table, ApplicationEvent.__table__)
+_EVIDENCE = cast(Table, EvidenceFile.__table__)
+_APPLICATION_COLUMNS = tuple(c.key for c in _APPLICATIONS.columns if c.key != "id")
+#: every statement of writing a submission, prepared (:mod:`kefu.adapters.db.prepared`)
+_SUBMIT_Q = PreparedSet(
+    line_applications=_LINE_APPLICATIONS,
+    evidence_owner=select(_EVIDENCE.c.id, _EVIDENCE.c.application_id, _EVIDENCE.c.uploaded_by)
+    .where(_EVIDENCE.c.id == bindparam("evidence_id")),
+    attach_evidence=update(_EVIDENCE).where(_EVIDENCE.c.id == bindparam("evidence_id"))
+    .values(application_id=bindparam("app_id"), purpose="claim"),
+    insert_application=insert_returning_id(_APPLICATIONS, _APPLICATION_COLUMNS),
+    set_number=update(_APPLICATIONS).where(_APPLICATIONS.c.id == bindparam("app_id"))
+    .values(number=bindparam("b_number")),
+    insert_event=insert(_EVENTS).values({c.key: bindparam(f"v_{c.key}") for c in _EVENTS.columns if c.key != "id"}),
+)
 
 
-def submit_application(db: Database, actor: Actor, req: ApplicationRequest, book: PolicyBook,
-                       clock: Clock) -> Application:
-    """Submit an application and decide it at once (POLICY.md §3–§9), stamping its §7 clock.
+@dataclass(frozen=True, slots=True)
+class SubmissionDraft:
+    """An application ready to be written: what submitting reads and checks before the write
+    lock (:func:`prepare_submission`); :func:`write_submissions` writes it."""
 
-    The order is reference data, so its facts are read before the write transaction. The write
-    transaction reads this line's earlier applications (claimed units, 三包 repairs), decides,
-    and inserts the application, its history row and the customer's messages with plain
-    INSERTs, so the write lock is held for a handful of statements.
-    """
+    actor: Actor
+    req: ApplicationRequest
+    order: DecisionFacts
+    refs: tuple[str, ...]
+    now: datetime
+    case: Case
+    book: PolicyBook
+
+
+def prepare_submission(db: Database, actor: Actor, req: ApplicationRequest, book: PolicyBook,
+                       clock: Clock) -> SubmissionDraft:
+    """The part of :func:`submit_application` before the write lock: who may apply, the order's
+    facts (reference data) and the request's checks against them (line, quantity, reason, flags).
+    Raises what :func:`submit_application` raises for bad input; writes nothing."""
     _staff_only_facts(actor, req)
     if actor.role is Role.SELLER:
         raise PermissionDenied("not_allowed", "商家不能代顾客提交售后申请。",
@@ -287,37 +314,112 @@ def submit_application(db: Database, actor: Actor, req: ApplicationRequest, book
     with db.read_connection() as conn:
         order = _order_for(conn, actor, req.order_id)
     case = _case_for(order, req, refs, now, 0)          # validates line, quantity and reason first
-    line = case.line
+    return SubmissionDraft(actor=actor, req=req, order=order, refs=refs, now=now, case=case, book=book)
 
-    with db.write_connection() as conn:
-        history = _line_history(conn, req.order_id, req.line)
-        if history.held + req.quantity > line.quantity:
-            raise Conflict("quantity_already_claimed", "该商品的可申请数量已用完（已有进行中的售后）。",
-                           "Those units are already under another after-sales application.",
-                           held=history.held, bought=line.quantity)
-        if history.repairs:
-            case = _case_for(order, req, refs, now, history.repairs)
-        decision = evaluate(case, book)
-        app = Application(
-            number="", order_id=req.order_id, line_no=req.line, customer_id=order.customer_id,
-            seller_id=order.seller_id, seller_type=order.seller_type, category=line.category.value,
-            type=req.type.value, reason=req.reason.value, quantity=req.quantity, description=req.description,
-            created_by=actor.user_id, created_at=now, updated_at=now, version=1,
-            refunded_at=None, rating=None,
-            facts={"condition": sorted(req.condition), "gifts_returned": req.gifts_returned,
-                   "damage": sorted(req.damage), "proof_of_purchase": req.proof_of_purchase,
-                   "serial_matches": req.serial_matches, "sku": line.sku, "evidence": list(refs)})
-        _apply_decision(app, decision)
-        _stamp_due(app, book, now)
-        values = {c.key: getattr(app, c.key) for c in _APPLICATIONS.columns if c.key != "id"}
-        app.id = conn.execute(_INSERT_APPLICATION, values).scalar_one()
-        app.number = f"AS{shanghai_date(now):%y%m%d}{app.id:07d}"
-        conn.execute(_SET_NUMBER, {"app_id": app.id, "number": app.number})
-        if req.evidence_ids:
-            _attach_evidence(conn, actor, app.id, req.evidence_ids)
-        _record(conn, app, actor, "submit", None, now, note=req.description,
-                data={"rules": decision.rules, "outcome": decision.outcome.value})
-        _notify(conn, app, order.customer, "decided", now)
+
+def submit_application(db: Database, actor: Actor, req: ApplicationRequest, book: PolicyBook,
+                       clock: Clock) -> Application:
+    """Submit an application and decide it at once (POLICY.md §3–§9), stamping its §7 clock.
+
+    The order is reference data, so its facts are read before the write transaction
+    (:func:`prepare_submission`). The write transaction reads this line's earlier applications
+    (claimed units, 三包 repairs), decides, and inserts the application, its history row and the
+    customer's messages with prepared statements, so the write lock is held for a handful of
+    statements (:func:`write_submissions`).
+    """
+    [written] = write_submissions(db, [prepare_submission(db, actor, req, book, clock)])
+    if isinstance(written, Exception):
+        raise written
+    return written
+
+
+def write_submissions(db: Database, drafts: Sequence[SubmissionDraft]) -> list[Application | Exception]:
+    """Write several prepared submissions in one write transaction — group commit: the write
+    lock and BEGIN/COMMIT are shared by the batch. Each draft is checked against what the
+    transaction sees (earlier drafts of the batch included: two claims on the same units cannot
+    both pass) before anything of it is written, so a draft that is refused (units already
+    claimed, evidence that is not the applicant's) fails alone and the batch goes on. If a write
+    itself fails, the batch is rolled back and each draft written again in a transaction of its
+    own (a lone draft's error is raised). One result per draft, in order: the application as
+    written, or the error of that draft."""
+    results: list[Application | Exception]
+    try:
+        with db.prepared_write() as conn:
+            results = [_write_submission_or_refusal(conn, draft) for draft in drafts]
+    except Exception:
+        if len(drafts) == 1:
+            raise
+        results = []
+        for draft in drafts:
+            try:
+                with db.prepared_write() as conn:
+                    results.append(_write_submission_or_refusal(conn, draft))
+            except Exception as exc:
+                results.append(exc)
+    return results
+
+
+def _write_submission_or_refusal(conn: Connection, draft: SubmissionDraft) -> Application | Exception:
+    try:
+        checked = _check_submission(conn, draft)
+    except KefuError as refused:                # nothing of this draft is written yet
+        return refused
+    return _write_submission(conn, draft, *checked)
+
+
+def _check_submission(conn: Connection, draft: SubmissionDraft) -> tuple[Decision, list[int]]:
+    """In the write transaction, before writing: the units still free on the line, the 三包
+    repairs so far (then the decision), and the evidence files being the applicant's own."""
+    q = _SUBMIT_Q.of(conn)
+    req, case = draft.req, draft.case
+    history = _held_and_repairs(q["line_applications"].all(conn, order_id=req.order_id, line=req.line))
+    line = case.line
+    if history.held + req.quantity > line.quantity:
+        raise Conflict("quantity_already_claimed", "该商品的可申请数量已用完（已有进行中的售后）。",
+                       "Those units are already under another after-sales application.",
+                       held=history.held, bought=line.quantity)
+    if history.repairs:
+        case = _case_for(draft.order, req, draft.refs, draft.now, history.repairs)
+    evidence = list(dict.fromkeys(req.evidence_ids))
+    for evidence_id in evidence:
+        row = q["evidence_owner"].first(conn, evidence_id=evidence_id)
+        if row is None:
+            raise NotFound("evidence_not_found", "凭证文件不存在。", "Evidence file not found.")
+        if row.application_id is not None or (draft.actor.user_id is not None
+                                              and row.uploaded_by != draft.actor.user_id):
+            raise PermissionDenied("evidence_not_yours", "只能使用自己上传的凭证。",
+                                   "You can only attach files you uploaded.", evidence_id=evidence_id)
+    return evaluate(case, draft.book), evidence
+
+
+def _write_submission(conn: Connection, draft: SubmissionDraft, decision: Decision,
+                      evidence: list[int]) -> Application:
+    q = _SUBMIT_Q.of(conn)
+    actor, req, order, now = draft.actor, draft.req, draft.order, draft.now
+    line = draft.case.line
+    app = Application(
+        number="", order_id=req.order_id, line_no=req.line, customer_id=order.customer_id,
+        seller_id=order.seller_id, seller_type=order.seller_type, category=line.category.value,
+        type=req.type.value, reason=req.reason.value, quantity=req.quantity, description=req.description,
+        created_by=actor.user_id, created_at=now, updated_at=now, version=1,
+        refunded_at=None, rating=None,
+        facts={"condition": sorted(req.condition), "gifts_returned": req.gifts_returned,
+               "damage": sorted(req.damage), "proof_of_purchase": req.proof_of_purchase,
+               "serial_matches": req.serial_matches, "sku": line.sku, "evidence": list(draft.refs)})
+    _apply_decision(app, decision)
+    _stamp_due(app, draft.book, now)
+    app.id = q["insert_application"].scalar(conn, **{f"v_{c}": getattr(app, c) for c in _APPLICATION_COLUMNS})
+    app.number = f"AS{shanghai_date(now):%y%m%d}{app.id:07d}"
+    q["set_number"].run(conn, app_id=app.id, b_number=app.number)
+    for evidence_id in evidence:
+        q["attach_evidence"].run(conn, evidence_id=evidence_id, app_id=app.id)
+    q["insert_event"].run(conn, **v_params({
+        "application_id": app.id, "at": now, "actor_user_id": actor.user_id, "actor_role": actor.role.value,
+        "actor_name": actor.display_name, "action": "submit", "from_status": None, "to_status": app.status,
+        "note": req.description, "data": {"rules": decision.rules, "outcome": decision.outcome.value}}))
+    notices = CapturedInserts()
+    _notify(cast(Connection, notices), app, order.customer, "decided", now)
+    notices.write(conn)
     return app
 
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Insert, Row, Table, and_, bindparam, exists, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Row, Table, and_, bindparam, exists, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from kefu.adapters.db.prepared import Prepared, PreparedSet
+from kefu.adapters.db.prepared import CapturedInserts, Prepared, PreparedSet, insert_returning_id, v_params
 from kefu.adapters.db.tables.aftersales import Application, EvidenceFile
 from kefu.adapters.db.tables.auth import User
 from kefu.adapters.db.tables.catalog import Customer, Order
@@ -490,15 +490,6 @@ _EVENT_COLUMNS = ("ticket_id", "at", "actor_user_id", "actor_role", "actor_name"
                   "to_status", "note", "data")
 
 
-def _insert(table: Table, columns: Sequence[str]) -> Any:
-    """``INSERT … RETURNING id`` with a ``v_<column>`` parameter per column (prepared below)."""
-    return insert(table).values({c: bindparam(f"v_{c}") for c in columns}).returning(table.c.id)
-
-
-def _v(values: dict[str, Any]) -> dict[str, Any]:
-    return {f"v_{k}": v for k, v in values.items()}
-
-
 #: every statement of opening a ticket, prepared (:mod:`kefu.adapters.db.prepared`): a ticket
 #: is about twenty statements, and the Core machinery around each cost more than SQLite's work
 _OPEN_Q = PreparedSet(
@@ -509,56 +500,17 @@ _OPEN_Q = PreparedSet(
     supervisor=select(AgentProfile.supervisor_id).where(AgentProfile.user_id == bindparam("user_id")),
     user_name=select(User.display_name).where(User.id == bindparam("user_id")),
     seen=_SEEN_MESSAGE, ticket=select(*_TICKETS.columns).where(_TICKETS.c.id == bindparam("id")),
-    insert_ticket=_insert(_TICKETS, _TICKET_COLUMNS),
+    insert_ticket=insert_returning_id(_TICKETS, _TICKET_COLUMNS),
     numbered=update(_TICKETS).where(_TICKETS.c.id == bindparam("ticket")).values(number=bindparam("b_number")),
     assigned_at=update(AgentProfile).where(AgentProfile.user_id == bindparam("agent"))
     .values(last_assigned_at=bindparam("now")),
-    insert_message=_insert(_MESSAGES, _MESSAGE_COLUMNS),
+    insert_message=insert_returning_id(_MESSAGES, _MESSAGE_COLUMNS),
     insert_event=insert(_EVENTS).values({c: bindparam(f"v_{c}") for c in _EVENT_COLUMNS}),
     insert_tag=insert(TicketTag).values(ticket_id=bindparam("v_ticket_id"), tag=bindparam("v_tag")),
     evidence=_EVIDENCE,
     evidence_used=update(EvidenceFile).where(EvidenceFile.id == bindparam("evidence_id")).values(purpose="ticket"),
-    insert_attachment=_insert(_ATTACHMENTS, _ATTACHMENT_COLUMNS),
+    insert_attachment=insert_returning_id(_ATTACHMENTS, _ATTACHMENT_COLUMNS),
 )
-
-
-class _CapturedInserts:
-    """Stands in for the connection given to a notifications helper
-    (:func:`~kefu.services.notifications.queue_customer_messages`) to take the rows it inserts,
-    so they are written as prepared statements inside :meth:`Database.prepared_write`: the
-    helper still decides the channels and the fields. It accepts only ``execute(insert, rows)``
-    of a plain ``INSERT`` (anything else is a programming error, raised at once)."""
-
-    def __init__(self) -> None:
-        self.inserts: list[tuple[Table, list[dict[str, Any]]]] = []
-
-    def execute(self, statement: Any, rows: Any = None) -> None:
-        if not isinstance(statement, Insert) or not isinstance(statement.table, Table) or rows is None:
-            raise TypeError(f"only a plain INSERT with its rows can be captured, not {statement!r}")
-        self.inserts.append((statement.table, rows if isinstance(rows, list) else [rows]))
-
-    def write(self, conn: Connection) -> None:
-        """Each captured INSERT as one prepared statement (all its rows in one VALUES list)."""
-        for table, rows in self.inserts:
-            columns = tuple(rows[0])
-            if any(tuple(row) != columns for row in rows):
-                raise TypeError("captured rows must have the same columns")
-            params = {f"v{i}_{c}": value for i, row in enumerate(rows) for c, value in row.items()}
-            _prepared_insert(conn, table, columns, len(rows)).run(conn, **params)
-
-
-_INSERTS: dict[tuple[str, str, tuple[str, ...], int], Prepared] = {}
-
-
-def _prepared_insert(conn: Connection, table: Table, columns: tuple[str, ...], n: int) -> Prepared:
-    key = (conn.dialect.name, table.name, columns, n)
-    found = _INSERTS.get(key)
-    if found is None:
-        # typed parameters: a multi-row VALUES does not give them the columns' types by itself
-        statement = insert(table).values([{c: bindparam(f"v{i}_{c}", type_=table.c[c].type) for c in columns}
-                                          for i in range(n)])
-        found = _INSERTS.setdefault(key, Prepared(statement, conn.dialect))
-    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -778,7 +730,7 @@ def _write(conn: Connection, draft: TicketDraft, assigner: _Assigner) -> _Writte
     else:
         picked = assigner.pick(draft.queue)
         values["assignee_id"], assignee_name = picked if picked is not None else (None, None)
-    ticket_id = values["id"] = q["insert_ticket"].scalar(conn, **_v(values))
+    ticket_id = values["id"] = q["insert_ticket"].scalar(conn, **v_params(values))
     values["number"] = number = f"T{shanghai_date(now):%y%m%d}{ticket_id:07d}"
     q["numbered"].run(conn, ticket=ticket_id, b_number=number)
     if values["assignee_id"] is not None:
@@ -787,7 +739,7 @@ def _write(conn: Connection, draft: TicketDraft, assigner: _Assigner) -> _Writte
     data["assignee"] = values["assignee_id"]
     messages = _write_transcript(conn, ticket_id, channel, draft.contact_name, draft.history)
     first = {**draft.first, "ticket_id": ticket_id}
-    first["id"] = q["insert_message"].scalar(conn, **_v(first))
+    first["id"] = q["insert_message"].scalar(conn, **v_params(first))
     messages.append(first)
     attachments = _attach_files(conn, actor, ticket_id, first["id"], req.evidence_ids, now)
     if attachments:
@@ -801,11 +753,11 @@ def _write(conn: Connection, draft: TicketDraft, assigner: _Assigner) -> _Writte
         "ticket_id": ticket_id, "at": now, "actor_user_id": actor.user_id, "actor_role": actor.role.value,
         "actor_name": actor.display_name, "action": "open", "from_status": None, "to_status": values["status"],
         "note": draft.subject, "data": data}
-    q["insert_event"].run(conn, **_v(event))
+    q["insert_event"].run(conn, **v_params(event))
     if draft.customer is not None:
         kind_zh = "投诉" if req.kind is Kind.COMPLAINT else "咨询"
         kind_en = "complaint" if req.kind is Kind.COMPLAINT else "request"
-        notices = _CapturedInserts()
+        notices = CapturedInserts()
         queue_customer_messages(cast(Connection, notices), draft.customer, Notice(
             event="ticket_opened", zh=f"您的{kind_zh}已受理，工单号 {number}。",
             en=f"We have your {kind_en}: ticket {number}.", link=f"/tickets/{number}", sms=False), now)
@@ -827,7 +779,7 @@ def _write_transcript(conn: Connection, ticket_id: int, channel: str, customer_n
             "author_name": _AUTHOR_NAMES.get(entry.role, customer_name), "body": entry.text[:MAX_BODY],
             "visibility": "internal" if entry.internal else "public", "channel": channel, "external_id": None,
             "created_at": entry.at}
-        row["id"] = insert_message.scalar(conn, **_v(row))
+        row["id"] = insert_message.scalar(conn, **v_params(row))
         written.append(row)
     return written
 

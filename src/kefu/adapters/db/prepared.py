@@ -25,7 +25,7 @@ from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Insert, Table, bindparam, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -138,3 +138,53 @@ class PreparedSet:
                              for name, s in self._statements.items()}
                     self._by_dialect[dialect.name] = found
         return found
+
+
+def insert_returning_id(table: Table, columns: Sequence[str]) -> Insert:
+    """``INSERT … RETURNING id`` with one ``v_<column>`` parameter per column, for a
+    :class:`PreparedSet` (run it with :func:`v_params` of the row)."""
+    return insert(table).values({c: bindparam(f"v_{c}") for c in columns}).returning(table.c.id)
+
+
+def v_params(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A row's values under the ``v_<column>`` names of :func:`insert_returning_id`."""
+    return {f"v_{k}": v for k, v in values.items()}
+
+
+class CapturedInserts:
+    """Stands in for the connection given to a helper that writes with ``conn.execute(insert,
+    rows)`` (:func:`~kefu.services.notifications.queue_customer_messages`) and takes the rows
+    instead, so they are written as prepared statements inside ``Database.prepared_write``: the
+    helper still decides the rows. It accepts only ``execute(insert, rows)`` of a plain
+    ``INSERT`` (anything else is a programming error, raised at once)."""
+
+    def __init__(self) -> None:
+        self.inserts: list[tuple[Table, list[dict[str, Any]]]] = []
+
+    def execute(self, statement: Any, rows: Any = None) -> None:
+        if not isinstance(statement, Insert) or not isinstance(statement.table, Table) or rows is None:
+            raise TypeError(f"only a plain INSERT with its rows can be captured, not {statement!r}")
+        self.inserts.append((statement.table, rows if isinstance(rows, list) else [rows]))
+
+    def write(self, conn: Connection) -> None:
+        """Each captured INSERT as one prepared statement (all its rows in one VALUES list)."""
+        for table, rows in self.inserts:
+            columns = tuple(rows[0])
+            if any(tuple(row) != columns for row in rows):
+                raise TypeError("captured rows must have the same columns")
+            params = {f"v{i}_{c}": value for i, row in enumerate(rows) for c, value in row.items()}
+            _multi_row_insert(conn, table, columns, len(rows)).run(conn, **params)
+
+
+_INSERTS: dict[tuple[str, str, tuple[str, ...], int], Prepared] = {}
+
+
+def _multi_row_insert(conn: Connection, table: Table, columns: tuple[str, ...], n: int) -> Prepared:
+    key = (conn.dialect.name, table.name, columns, n)
+    found = _INSERTS.get(key)
+    if found is None:
+        # typed parameters: a multi-row VALUES does not give them the columns' types by itself
+        statement = insert(table).values([{c: bindparam(f"v{i}_{c}", type_=table.c[c].type) for c in columns}
+                                          for i in range(n)])
+        found = _INSERTS.setdefault(key, Prepared(statement, conn.dialect))
+    return found

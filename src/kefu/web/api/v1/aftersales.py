@@ -11,6 +11,7 @@ Error codes (JSON ``{code, message: {zh, en}, detail}``):
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 import orjson
@@ -31,6 +32,7 @@ from kefu.services.notifications import list_inbox
 from kefu.services.uow import Database
 from kefu.web.deps import current_actor, db_dep, require_roles
 from kefu.web.errors import error_responses
+from kefu.web.group_commit import GroupCommit, group_commit
 from kefu.web.runtime import Runtime, runtime_dep
 
 router = APIRouter(tags=["aftersales"])
@@ -196,10 +198,15 @@ def preview(body: ApplicationIn, actor: Actor = Depends(current_actor), db: Data
 
 @router.post("/aftersales/applications", status_code=201, response_model=ApplicationOut,
              responses=error_responses(401, 403, 404, 409))
-def submit(body: ApplicationIn, actor: Actor = Depends(current_actor), db: Database = Depends(db_dep),
-           runtime: Runtime = Depends(runtime_dep)) -> Response:
+async def submit(body: ApplicationIn, actor: Actor = Depends(current_actor), db: Database = Depends(db_dep),
+                 runtime: Runtime = Depends(runtime_dep)) -> Response:
     """Submit an application; the policy decision comes back at once with its rules."""
-    app = svc.submit_application(db, actor, body.command(), runtime.book, runtime.clock)
+    # group commit (kefu.web.group_commit): the submissions this process has in flight share a
+    # write transaction; each is prepared (order facts read, request checked) in the thread pool
+    submissions: GroupCommit[svc.SubmissionDraft, Application] = group_commit(
+        db, "submissions", partial(svc.write_submissions, db))
+    app = await submissions.run(partial(svc.prepare_submission, db, actor, body.command(), runtime.book,
+                                        runtime.clock))
     # the model is built here, so it is serialised once rather than validated again by FastAPI
     return Response(application_out(app, actor).model_dump_json(), status_code=201,
                     media_type="application/json")

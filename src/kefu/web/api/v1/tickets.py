@@ -12,9 +12,7 @@ Error codes (JSON ``{code, message: {zh, en}, detail}``):
 
 from __future__ import annotations
 
-import asyncio
-import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
@@ -54,6 +52,7 @@ from kefu.services.desk_sweep import sweep_desk
 from kefu.services.uow import Database
 from kefu.web.deps import current_actor, db_dep, require_roles
 from kefu.web.errors import error_responses
+from kefu.web.group_commit import GroupCommit, group_commit
 from kefu.web.runtime import Runtime, runtime_dep
 
 router = APIRouter(tags=["tickets"])
@@ -269,73 +268,6 @@ def _page_json(tickets: Iterable[Any], next_cursor: str | None) -> Response:
     return _json({"tickets": [ticket_json(t) for t in tickets], "next_cursor": next_cursor})
 
 
-class _Openings:
-    """Group commit of the tickets opened through the API in one app process (one event loop):
-    each request reads and computes its ticket in the thread pool (:func:`svc.prepare_ticket`),
-    then waits here; the waiting tickets are written together, in one transaction
-    (:func:`svc.open_ticket_drafts`: one that fails fails alone). Before a batch is written the
-    writer lets the requests still being prepared join it (a few hundred microseconds each), so
-    under load a batch holds about every request the process has in flight. The write lock,
-    BEGIN/COMMIT, the agents' load count and most pages written are shared by a batch; a lone
-    request is written at once. Every request still gets its own answer or error."""
-
-    #: at most this many tickets per transaction (the lock is held for the whole batch)
-    MAX_BATCH = 32
-
-    def __init__(self, db: Database, loop: asyncio.AbstractEventLoop) -> None:
-        self.db, self.loop = db, loop
-        self._waiting: list[tuple[svc.TicketDraft, asyncio.Future[svc.OpenedTicket | svc.TicketView]]] = []
-        self._writer: asyncio.Task[None] | None = None
-        self._preparing = 0
-        self._changed = asyncio.Event()
-
-    async def open(self, prepare: Callable[[], svc.TicketDraft]) -> svc.OpenedTicket | svc.TicketView:
-        """Prepare the ticket in the thread pool, then have it written with the others."""
-        self._preparing += 1
-        try:
-            draft = await run_in_threadpool(prepare)
-        finally:
-            self._preparing -= 1
-            self._changed.set()
-        done: asyncio.Future[svc.OpenedTicket | svc.TicketView] = self.loop.create_future()
-        self._waiting.append((draft, done))
-        if self._writer is None:
-            self._writer = self.loop.create_task(self._write_waiting())
-        return await done
-
-    async def _write_waiting(self) -> None:
-        try:
-            while self._waiting:
-                while self._preparing and len(self._waiting) < self.MAX_BATCH:
-                    self._changed.clear()
-                    await self._changed.wait()
-                batch, self._waiting = self._waiting[:self.MAX_BATCH], self._waiting[self.MAX_BATCH:]
-                try:
-                    results = await run_in_threadpool(svc.open_ticket_drafts, self.db, [d for d, _ in batch])
-                except Exception as exc:                 # the transaction itself failed: all of it
-                    results = [exc] * len(batch)
-                for (_, done), result in zip(batch, results, strict=True):
-                    if done.cancelled():
-                        continue
-                    if isinstance(result, Exception):
-                        done.set_exception(result)
-                    else:
-                        done.set_result(result)
-        finally:
-            self._writer = None
-
-
-_OPENINGS: weakref.WeakKeyDictionary[Database, _Openings] = weakref.WeakKeyDictionary()
-
-
-def _openings(db: Database) -> _Openings:
-    loop = asyncio.get_running_loop()
-    found = _OPENINGS.get(db)
-    if found is None or found.loop is not loop:
-        found = _OPENINGS[db] = _Openings(db, loop)
-    return found
-
-
 @router.post("/tickets", status_code=201, response_model=TicketOut, responses=error_responses(401, 403, 404))
 async def open_ticket(body: TicketIn, actor: Actor = Depends(current_actor), db: Database = Depends(db_dep),
                       runtime: Runtime = Depends(runtime_dep)) -> Response:
@@ -345,7 +277,10 @@ async def open_ticket(body: TicketIn, actor: Actor = Depends(current_actor), db:
         customer_id=body.customer_id, order_id=body.order_id, application_number=body.application_number,
         named_employee_no=body.named_employee_no, queue_code=body.queue if actor.role in AGENT_ROLES else None,
         evidence_ids=tuple(body.evidence_ids), tags=tuple(body.tags))
-    opened = await _openings(db).open(
+    # group commit (kefu.web.group_commit): the tickets this process opens at once share a transaction
+    openings: GroupCommit[svc.TicketDraft, svc.OpenedTicket | svc.TicketView] = group_commit(
+        db, "tickets", partial(svc.open_ticket_drafts, db))
+    opened = await openings.run(
         partial(svc.prepare_ticket, db, actor, req, runtime.desk, runtime.clock, live=runtime.live))
     if isinstance(opened, svc.TicketView):
         return _json(view_out(opened).model_dump(mode="json"), 201)
