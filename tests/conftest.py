@@ -37,6 +37,10 @@ from tests.ports import free_port
 IN_CI = os.environ.get("CI", "").lower() == "true"
 MUST_NOT_SKIP = ("postgres", "browser")
 
+# The suite starts apps again and again in one process: what gc.freeze() at each start hid from
+# the collector would pile up (kefu.config.Settings.gc_freeze; tests/e2e/test_gc_freeze.py checks it).
+os.environ.setdefault("KEFU_GC_FREEZE", "false")
+
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:

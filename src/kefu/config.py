@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     #: load the smart assistant's classifier in the background when the app starts (else on the
     #: first message)
     warm_assistant: bool = True
+    #: after start-up, hide the long-lived objects it built (a few hundred MB: models, the
+    #: dictionary, the policy book) from the garbage collector (``gc.freeze``), so its full
+    #: collections stop pausing requests (bot p99 under load 125 ms -> 43 ms, bench/README.md).
+    #: For server processes: a process that starts apps again and again (the test suite) sets
+    #: it off, or what each start froze would never be collected
+    gc_freeze: bool = True
     #: threads per app process for blocking request work (database calls). Few is faster: more
     #: threads than cores only add GIL hand-offs, and SQLite takes one writer at a time anyway
     #: (measured with bench/http/run.sh on 2 cores: 2 threads ~340 submissions/s, 8 threads ~254)

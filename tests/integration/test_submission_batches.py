@@ -80,7 +80,8 @@ def test_a_batch_checks_each_draft_against_the_ones_before_it(seeded: Database) 
     with seeded.read() as uow:
         s = uow.session
         assert set(s.scalars(select(Application.number))) == {first.number, with_photo.number}
-        attached = {row.id: row.application_id for row in s.execute(select(EvidenceFile.id, EvidenceFile.application_id))}
+        rows = s.execute(select(EvidenceFile.id, EvidenceFile.application_id))
+        attached = {row.id: row.application_id for row in rows}
         assert attached == {mine.id: with_photo.id, theirs.id: None}
         links = set(s.scalars(select(OutboxMessage.link)))
         assert links == {f"/aftersales/{first.number}", f"/aftersales/{with_photo.number}"}

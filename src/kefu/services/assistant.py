@@ -24,7 +24,7 @@ use (:mod:`kefu.services.order_changes`), only after the shopper confirms.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -156,6 +156,31 @@ def _clean(text: str, session_id: str) -> str:
 def converse(db: Database, actor: Actor | None, session_id: str, text: str, deps: AssistantDeps, *,
              channel: str = "web_chat") -> BotAnswer:
     """Answer one message of the conversation ``session_id`` (module docstring)."""
+    prepared = prepare_turn(db, actor, session_id, text, deps, channel=channel)
+    if isinstance(prepared, BotAnswer):
+        return prepared
+    [answer] = write_turns(db, [prepared])
+    if isinstance(answer, Exception):
+        raise answer
+    return answer
+
+
+@dataclass(frozen=True, slots=True)
+class PendingTurn:
+    """An answered message whose turn is still to be written: the answer, and the prepared
+    statements that store it (the session's state and the turn row), run by :func:`write_turns`."""
+
+    answer: BotAnswer
+    write: Callable[[Connection], None]
+
+
+def prepare_turn(db: Database, actor: Actor | None, session_id: str, text: str, deps: AssistantDeps, *,
+                 channel: str = "web_chat") -> BotAnswer | PendingTurn:
+    """Everything of :func:`converse` before its last write: understand the message, read, plan
+    and answer it. A message that hands over, runs an action (cancel, change of address) or
+    reaches a person's ticket is finished here (its writes are its own transactions) and comes
+    back as the :class:`BotAnswer`; the common message — answered from what was read — comes
+    back as a :class:`PendingTurn`, its state and turn bound and ready to be written with others."""
     text = _clean(text, session_id)
     u = understand(text, deps.scorer)
     customer_id = actor.customer_id if actor is not None and actor.role is Role.CUSTOMER else None
@@ -173,15 +198,18 @@ def converse(db: Database, actor: Actor | None, session_id: str, text: str, deps
             if turn.handoff is not None and session is not None:
                 history = list(reversed(q["turns"].all(conn, sid=session.id)))
             if turn.handoff is None and turn.action is None and session is not None:
-                # the common case: a conversation going on, answered from what was read; written
-                # on the same connection, everything computed before the write lock is taken
+                # the common case: a conversation going on, answered from what was read; every
+                # value is bound before the write lock is taken
                 now = deps.clock()
                 save = q["save"].bind(sid=session.id, state=_stored_state(next_state(turn), turn.reply), now=now)
                 add = q["add_turn"].bind(**_turn_values(session.id, turn, now))
-                with db.prepared_write(conn):
-                    q["save"].run_bound(conn, save)
-                    q["add_turn"].run_bound(conn, add)
-                return BotAnswer(session_id, u, turn.intent, turn.reply, None)
+
+                def store(write: Connection) -> None:
+                    statements = _Q.of(write)
+                    statements["save"].run_bound(write, save)
+                    statements["add_turn"].run_bound(write, add)
+
+                return PendingTurn(BotAnswer(session_id, u, turn.intent, turn.reply, None), store)
     if with_person:
         assert session is not None
         return _with_person(db, turn, session_id, session.id, ticket)
@@ -193,10 +221,36 @@ def converse(db: Database, actor: Actor | None, session_id: str, text: str, deps
     now = deps.clock()
     if turn.handoff is not None and customer_id is not None and actor is not None:
         return _hand_over(db, turn, session_id, owner, session, new_state, history, channel)
-    with db.prepared_write() as conn:
-        sid = _save(conn, owner, session_id, session, turn, new_state, channel, now)
-        _record(conn, sid, turn, now)
-    return BotAnswer(session_id, u, turn.intent, turn.reply, turn.handoff)
+
+    def start_or_save(write: Connection) -> None:
+        sid = _save(write, owner, session_id, session, turn, new_state, channel, now)
+        _record(write, sid, turn, now)
+
+    return PendingTurn(BotAnswer(session_id, u, turn.intent, turn.reply, turn.handoff), start_or_save)
+
+
+def write_turns(db: Database, pending: Sequence[PendingTurn]) -> list[BotAnswer | Exception]:
+    """Write several answered messages in one write transaction (group commit: the write lock
+    and BEGIN/COMMIT are shared). If one fails, the batch is rolled back and each is written in
+    a transaction of its own, so only that one fails (a lone one's error is raised). One result
+    per message, in order: its answer, or the error that stored it not."""
+    try:
+        with db.prepared_write() as conn:
+            for p in pending:
+                p.write(conn)
+        return [p.answer for p in pending]
+    except Exception:
+        if len(pending) == 1:
+            raise
+    results: list[BotAnswer | Exception] = []
+    for p in pending:
+        try:
+            with db.prepared_write() as conn:
+                p.write(conn)
+            results.append(p.answer)
+        except Exception as exc:
+            results.append(exc)
+    return results
 
 
 def _stored_state(state: ConversationState, reply: Reply | None) -> dict[str, Any]:

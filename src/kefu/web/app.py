@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -56,8 +57,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         runtime = runtime_of(app_)
         await runtime.live.start()
         # load the assistant's classifier off the event loop, so the first chat message is quick
-        warm = asyncio.get_running_loop().run_in_executor(None, _warm_assistant, runtime) \
+        warm = asyncio.get_running_loop().run_in_executor(None, _warm_assistant, runtime, settings.gc_freeze) \
             if settings.warm_assistant else None
+        if warm is None and settings.gc_freeze:
+            _freeze_startup_objects()
         task = None
         # With Redis the worker (`kefu worker`) runs the relay and the sweeps as Dramatiq tasks.
         if settings.background_jobs and not settings.redis_url:
@@ -121,11 +124,22 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     return app
 
 
-def _warm_assistant(runtime: Any) -> None:
+def _warm_assistant(runtime: Any, freeze: bool) -> None:
     try:
         runtime.assistant()
     except (OSError, ValueError) as exc:  # the first message reports it properly; the app still serves
         logging.getLogger("kefu.app").warning("could not load the assistant's model: %s", exc)
+    if freeze:
+        _freeze_startup_objects()
+
+
+def _freeze_startup_objects() -> None:
+    """Move what start-up built (modules, the policy book, the classifier, jieba's dictionary —
+    a few hundred MB of long-lived objects) out of the garbage collector's sight: a full
+    collection otherwise walks all of it, pausing every request of the process for tens of
+    milliseconds (seen as the p99 under load). Objects made later are collected as usual."""
+    gc.collect()
+    gc.freeze()
 
 
 def _document_conventions(schema: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from starlette.concurrency import run_in_threadpool
@@ -30,6 +31,14 @@ R = TypeVar("R")
 
 #: the service function that writes a batch: one result or exception per draft, in order
 BatchWriter = Callable[[Sequence[D]], Sequence[R | Exception]]
+
+
+@dataclass(frozen=True, slots=True)
+class Done(Generic[R]):
+    """What a ``prepare`` returns for a request it finished itself (nothing left to write in the
+    batch): :meth:`GroupCommit.run` answers ``value`` at once."""
+
+    value: R
 
 
 class GroupCommit(Generic[D, R]):
@@ -45,15 +54,18 @@ class GroupCommit(Generic[D, R]):
         self._preparing = 0
         self._changed = asyncio.Event()
 
-    async def run(self, prepare: Callable[[], D]) -> R:
+    async def run(self, prepare: Callable[[], D | Done[R]]) -> R:
         """Prepare the draft in the thread pool, then have it written with the others; its
-        result, or the exception writing it raised (``prepare``'s own errors are raised as is)."""
+        result, or the exception writing it raised (``prepare``'s own errors are raised as is;
+        a :class:`Done` it returns is answered without a write)."""
         self._preparing += 1
         try:
             draft = await run_in_threadpool(prepare)
         finally:
             self._preparing -= 1
             self._changed.set()
+        if isinstance(draft, Done):
+            return draft.value
         done: asyncio.Future[R] = self.loop.create_future()
         self._waiting.append((draft, done))
         if self._writer is None:

@@ -10,6 +10,7 @@ the request's locale. Error codes: ``bot_session_invalid``, ``bot_text_missing``
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Literal
 
 import orjson
@@ -19,9 +20,10 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from kefu.services.assistant import MAX_TEXT, converse
+from kefu.services.assistant import MAX_TEXT, BotAnswer, PendingTurn, prepare_turn, write_turns
 from kefu.web.deps import get_db, optional_actor
 from kefu.web.errors import error_responses
+from kefu.web.group_commit import Done, GroupCommit, group_commit
 from kefu.web.runtime import get_runtime
 
 router = APIRouter(tags=["assistant"])
@@ -83,6 +85,14 @@ async def bot_message(request: Request) -> Response:
     actor = await optional_actor(request)
     runtime = get_runtime(request)
     deps = runtime.assistant() if runtime.assistant_ready else await run_in_threadpool(runtime.assistant)
-    answer = await run_in_threadpool(converse, get_db(request), actor, body.session_id, body.text, deps,
-                                     channel="api")
+    db = get_db(request)
+
+    def prepare() -> PendingTurn | Done[BotAnswer]:
+        prepared = prepare_turn(db, actor, body.session_id, body.text, deps, channel="api")
+        return prepared if isinstance(prepared, PendingTurn) else Done(prepared)
+
+    # group commit (kefu.web.group_commit): the turns this process answers at once are stored
+    # in one write transaction
+    turns: GroupCommit[PendingTurn, BotAnswer] = group_commit(db, "bot_turns", partial(write_turns, db))
+    answer = await turns.run(prepare)
     return Response(orjson.dumps(answer.as_dict(body.lang or "zh")), media_type="application/json")
