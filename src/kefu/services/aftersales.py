@@ -342,28 +342,22 @@ def write_submissions(db: Database, drafts: Sequence[SubmissionDraft]) -> list[A
     itself fails, the batch is rolled back and each draft written again in a transaction of its
     own (a lone draft's error is raised). One result per draft, in order: the application as
     written, or the error of that draft."""
-    results: list[Application | Exception]
-    try:
-        with db.prepared_write() as conn:
-            results = [_write_submission_or_refusal(conn, draft) for draft in drafts]
-    except Exception:
-        if len(drafts) == 1:
-            raise
-        results = []
-        for draft in drafts:
-            try:
-                with db.prepared_write() as conn:
-                    results.append(_write_submission_or_refusal(conn, draft))
-            except Exception as exc:
-                results.append(exc)
-    return results
+    return [r.refusal if isinstance(r, _Refused) else r
+            for r in db.write_batch(drafts, _write_submission_or_refusal)]
 
 
-def _write_submission_or_refusal(conn: Connection, draft: SubmissionDraft) -> Application | Exception:
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    """A draft refused by the checks before any of it was written (the batch goes on)."""
+
+    refusal: KefuError
+
+
+def _write_submission_or_refusal(conn: Connection, draft: SubmissionDraft) -> Application | _Refused:
     try:
         checked = _check_submission(conn, draft)
     except KefuError as refused:                # nothing of this draft is written yet
-        return refused
+        return _Refused(refused)
     return _write_submission(conn, draft, *checked)
 
 

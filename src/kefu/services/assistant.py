@@ -230,27 +230,15 @@ def prepare_turn(db: Database, actor: Actor | None, session_id: str, text: str, 
 
 
 def write_turns(db: Database, pending: Sequence[PendingTurn]) -> list[BotAnswer | Exception]:
-    """Write several answered messages in one write transaction (group commit: the write lock
-    and BEGIN/COMMIT are shared). If one fails, the batch is rolled back and each is written in
-    a transaction of its own, so only that one fails (a lone one's error is raised). One result
-    per message, in order: its answer, or the error that stored it not."""
-    try:
-        with db.prepared_write() as conn:
-            for p in pending:
-                p.write(conn)
-        return [p.answer for p in pending]
-    except Exception:
-        if len(pending) == 1:
-            raise
-    results: list[BotAnswer | Exception] = []
-    for p in pending:
-        try:
-            with db.prepared_write() as conn:
-                p.write(conn)
-            results.append(p.answer)
-        except Exception as exc:
-            results.append(exc)
-    return results
+    """Store several answered messages' turns in one write transaction (group commit,
+    :meth:`Database.write_batch`: one that fails to be stored fails alone). One result per
+    message, in order: its answer, or the error storing it raised."""
+    return db.write_batch(pending, _store)
+
+
+def _store(conn: Connection, pending: PendingTurn) -> BotAnswer:
+    pending.write(conn)
+    return pending.answer
 
 
 def _stored_state(state: ConversationState, reply: Reply | None) -> dict[str, Any]:

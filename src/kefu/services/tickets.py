@@ -670,23 +670,24 @@ def open_ticket_drafts(db: Database, drafts: Sequence[TicketDraft]) -> list[Open
     ticket, as :func:`get_ticket` would show it; a message delivered twice (``external_id``)
     gives the earlier ticket's view; an agent who opened a ticket they may not see (another
     queue, a complaint naming them — D9) gets ``ticket_not_found``, as a read would."""
-    results: list[_Written | Ticket | Exception]
-    try:
-        with db.prepared_write() as conn:
-            assigner = _Assigner(conn)
-            results = [_write(conn, draft, assigner) for draft in drafts]
-    except Exception:
-        if len(drafts) == 1:
-            raise
-        results = []
-        for draft in drafts:                       # drafts are not changed by writing them
-            try:
-                with db.prepared_write() as conn:
-                    results.append(_write(conn, draft, _Assigner(conn)))
-            except Exception as exc:
-                results.append(exc)
+    results = db.write_batch(drafts, _TransactionWriter().write)
     return [result if isinstance(result, Exception) else _view_of(draft, result)
             for draft, result in zip(drafts, results, strict=True)]
+
+
+class _TransactionWriter:
+    """Writes drafts with one :class:`_Assigner` per write transaction (its connection): the
+    batch's tickets share the agents' loads as they are assigned; a transaction of its own
+    starts afresh."""
+
+    def __init__(self) -> None:
+        self._conn: Connection | None = None          # held, so a later connection is never taken for it
+        self._assigner: _Assigner | None = None
+
+    def write(self, conn: Connection, draft: TicketDraft) -> _Written | Ticket:
+        if self._assigner is None or conn is not self._conn:
+            self._conn, self._assigner = conn, _Assigner(conn)
+        return _write(conn, draft, self._assigner)
 
 
 def _view_of(draft: TicketDraft, written: _Written | Ticket) -> OpenedTicket | TicketView | Exception:

@@ -13,16 +13,19 @@ Readers use a plain ``BEGIN`` and run beside a writer under WAL.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from kefu.adapters.db.base import make_engine, make_session_factory, writer
 from kefu.adapters.db.write_lock import WriterLock, sqlite_file
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class UnitOfWork:
@@ -140,6 +143,28 @@ class Database:
             return
         with self.engine.connect() as own, self._prepared_transaction(own):
             yield own
+
+    def write_batch(self, items: Sequence[T], write_one: Callable[[Connection, T], R]) -> list[R | Exception]:
+        """Group commit: ``write_one`` for every item in one :meth:`prepared_write` transaction —
+        the write lock and BEGIN/COMMIT paid once for the batch. If any of them raises, the batch
+        is rolled back and each item is written again in a transaction of its own, so only the
+        failing one fails (``write_one`` must not change its item). One result per item, in
+        order: what ``write_one`` returned, or the exception it raised for that item; a lone
+        item's exception is raised."""
+        try:
+            with self.prepared_write() as conn:
+                return [write_one(conn, item) for item in items]
+        except Exception:
+            if len(items) == 1:
+                raise
+        results: list[R | Exception] = []
+        for item in items:
+            try:
+                with self.prepared_write() as conn:
+                    results.append(write_one(conn, item))
+            except Exception as exc:
+                results.append(exc)
+        return results
 
     @contextmanager
     def _prepared_transaction(self, conn: Connection) -> Iterator[None]:
