@@ -210,12 +210,18 @@ def _attach_evidence(conn: Connection, actor: Actor, app_id: int, ids: tuple[int
     rows = conn.execute(_EVIDENCE_OWNERS, {"ids": wanted}).all()
     if len(rows) != len(wanted):
         raise NotFound("evidence_not_found", "凭证文件不存在。", "Evidence file not found.")
-    for evidence_id, attached_to, uploaded_by in rows:
-        if attached_to not in (None, app_id) or (actor.user_id is not None and uploaded_by != actor.user_id):
-            raise PermissionDenied("evidence_not_yours", "只能使用自己上传的凭证。",
-                                   "You can only attach files you uploaded.", evidence_id=evidence_id)
+    for row in rows:
+        _check_evidence_owner(row, actor, app_id)
     conn.execute(_ATTACH_EVIDENCE, {"ids": wanted, "app_id": app_id, "purpose": purpose})
     return wanted
+
+
+def _check_evidence_owner(row: Any, actor: Actor, app_id: int | None) -> None:
+    """An evidence file (``id, application_id, uploaded_by``) may be attached by the actor who
+    uploaded it, while it is on no application (or already on ``app_id``)."""
+    if row.application_id not in (None, app_id) or (actor.user_id is not None and row.uploaded_by != actor.user_id):
+        raise PermissionDenied("evidence_not_yours", "只能使用自己上传的凭证。",
+                               "You can only attach files you uploaded.", evidence_id=row.id)
 
 
 def _evidence_refs(app: Application, extra: list[int]) -> tuple[str, ...]:
@@ -230,10 +236,14 @@ _INSERT_EVENT = insert(cast(Table, ApplicationEvent.__table__))
 def _record(conn: Connection, app: Application, actor: Actor, action: str, before: str | None, now: datetime,
             note: str = "", data: dict[str, Any] | None = None) -> None:
     """Append one history row (the table is append-only: nothing updates or deletes it)."""
-    conn.execute(_INSERT_EVENT, {
-        "application_id": app.id, "at": now, "actor_user_id": actor.user_id, "actor_role": actor.role.value,
-        "actor_name": actor.display_name, "action": action, "from_status": before, "to_status": app.status,
-        "note": note, "data": data or {}})
+    conn.execute(_INSERT_EVENT, _event_row(app, actor, action, before, now, note, data))
+
+
+def _event_row(app: Application, actor: Actor, action: str, before: str | None, now: datetime,
+               note: str = "", data: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"application_id": app.id, "at": now, "actor_user_id": actor.user_id, "actor_role": actor.role.value,
+            "actor_name": actor.display_name, "action": action, "from_status": before, "to_status": app.status,
+            "note": note, "data": data or {}}
 
 
 def _apply_decision(app: Application, decision: Decision) -> None:
@@ -379,10 +389,7 @@ def _check_submission(conn: Connection, draft: SubmissionDraft) -> tuple[Decisio
         row = q["evidence_owner"].first(conn, evidence_id=evidence_id)
         if row is None:
             raise NotFound("evidence_not_found", "凭证文件不存在。", "Evidence file not found.")
-        if row.application_id is not None or (draft.actor.user_id is not None
-                                              and row.uploaded_by != draft.actor.user_id):
-            raise PermissionDenied("evidence_not_yours", "只能使用自己上传的凭证。",
-                                   "You can only attach files you uploaded.", evidence_id=evidence_id)
+        _check_evidence_owner(row, draft.actor, None)
     return evaluate(case, draft.book), evidence
 
 
@@ -407,10 +414,9 @@ def _write_submission(conn: Connection, draft: SubmissionDraft, decision: Decisi
     q["set_number"].run(conn, app_id=app.id, b_number=app.number)
     for evidence_id in evidence:
         q["attach_evidence"].run(conn, evidence_id=evidence_id, app_id=app.id)
-    q["insert_event"].run(conn, **v_params({
-        "application_id": app.id, "at": now, "actor_user_id": actor.user_id, "actor_role": actor.role.value,
-        "actor_name": actor.display_name, "action": "submit", "from_status": None, "to_status": app.status,
-        "note": req.description, "data": {"rules": decision.rules, "outcome": decision.outcome.value}}))
+    q["insert_event"].run(conn, **v_params(_event_row(
+        app, actor, "submit", None, now, req.description,
+        {"rules": decision.rules, "outcome": decision.outcome.value})))
     notices = CapturedInserts()
     _notify(cast(Connection, notices), app, order.customer, "decided", now)
     notices.write(conn)
