@@ -13,7 +13,7 @@
 #   phase create_ticket POST /api/v1/tickets  (create_ticket.json, "{{seq}}" unique) as the customer,
 #                       expect 201; rows added are checked against the 201s (like the peer's check);
 #                       4 warm-up tickets per worker first, sent at once (the first ticket a process
-#                       opens loads jieba's dictionary, ~1 s)
+#                       opens warms its caches and SQLite pages)
 #   -> stop the server.
 # The list phase runs first, so it sees exactly SIZE tickets; the tickets created at one size stay
 # in the database for the next size (which is topped up to SIZE). Then the peer: peer_dh/run.sh
@@ -190,7 +190,7 @@ for SIZE in $SIZES; do
     echo "list_api: GET /api/v1/tickets?queue=general&limit=$LIST_LIMIT as bench_agent -> $page" >> "$RESULTS/notes.txt"
     measure list_api get.lua "$LIST_URL" BENCH_AUTH="Bearer $AGENT_TOKEN" BENCH_EXPECT=200
 
-    # warm-up: the first ticket a process opens loads jieba's dictionary (~1 s, search tokens).
+    # warm-up: the first ticket a process opens warms its caches, prepared statements and pages.
     # Several at once, so that every worker process gets some (the kernel hands connections to
     # whichever worker accepts first; one at a time they may all land on the same one).
     warm=()

@@ -134,7 +134,7 @@ def _warm_assistant(runtime: Any, freeze: bool) -> None:
 
 
 def _freeze_startup_objects() -> None:
-    """Move what start-up built (modules, the policy book, the classifier, jieba's dictionary —
+    """Move what start-up built (modules, the policy book, the classifier, the FAQ index —
     a few hundred MB of long-lived objects) out of the garbage collector's sight: a full
     collection otherwise walks all of it, pausing every request of the process for tens of
     milliseconds (seen as the p99 under load). Objects made later are collected as usual."""

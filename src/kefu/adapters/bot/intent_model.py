@@ -1,6 +1,6 @@
 """The assistant's intent classifier: scikit-learn, trained on ``data/bot/train.jsonl``.
 
-Why an adapter and not a service: the classifier is a third-party engine (scikit-learn, jieba)
+Why an adapter and not a service: the classifier is a third-party engine (scikit-learn, rjieba)
 with file I/O (the training file, the ``joblib`` model file), the same kind of thing as the
 search index in ``kefu.adapters.search``. The domain only sees the small
 :class:`~kefu.domain.bot.understand.IntentScorer` port; every rule about reading a message
@@ -8,7 +8,8 @@ search index in ``kefu.adapters.search``. The domain only sees the small
 ``kefu.domain.bot`` and is applied to the training text and the live text alike.
 
 The model: two TF-IDF views of :func:`kefu.domain.bot.features` text — character 1–3-grams
-(robust to typos and to how jieba happens to cut an unusual phrase) and jieba words — joined and
+(robust to typos and to how jieba happens to cut an unusual phrase) and jieba words
+(:func:`kefu.adapters.segment.words`, rjieba) — joined and
 fed to a linear SVM, whose scores are turned into probabilities by sigmoid calibration over
 five stratified folds (``CalibratedClassifierCV``). Training is deterministic (fixed seed, no
 shuffling) and takes a few seconds.
@@ -16,7 +17,7 @@ shuffling) and takes a few seconds.
 Caching: ``load_or_train`` loads ``var/bot/model.joblib``; when the file is missing, or was built
 from another training file, other feature code or another scikit-learn version (a fingerprint
 stored with it says which), it trains once and writes the file atomically. Nothing is
-downloaded (jieba's dictionary ships with it). The model file is a pickle: load only files this
+downloaded (the jieba dictionary ships inside rjieba). The model file is a pickle: load only files this
 process or ``kefu bot train`` wrote.
 """
 
@@ -25,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib
-import logging
 import os
 import tempfile
 import threading
@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jieba
 import joblib
 import numpy as np
 import sklearn
@@ -43,6 +42,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
+from kefu.adapters import segment
 from kefu.config import PROJECT_ROOT
 from kefu.domain.bot import Understanding, features, understand
 from kefu.domain.bot.scoring import LabelledMessage, parse_labelled
@@ -55,32 +55,17 @@ _FEATURE_MODULES = ("kefu.domain.bot.normalise", "kefu.domain.bot.slots", "kefu.
 #: bump when the model's shape changes in a way the fingerprint of the sources cannot see
 FORMAT = 1
 
-_jieba_ready = threading.Lock()
-_jieba_loaded = False
-
-
-def _ensure_jieba() -> None:
-    global _jieba_loaded
-    if _jieba_loaded:
-        return
-    with _jieba_ready:
-        if not _jieba_loaded:
-            jieba.setLogLevel(logging.WARNING)
-            jieba.initialize()
-            _jieba_loaded = True
-
-
 def words(text: str) -> list[str]:
     """jieba words of classifier text (spaces dropped; placeholders and Latin words stay whole)."""
-    _ensure_jieba()
-    return [w for w in jieba.lcut(text) if w.strip()]
+    return [w for w in segment.words(text) if w.strip()]
 
 
 def _code_fingerprint() -> str:
-    digest = hashlib.sha256(f"{FORMAT}|{sklearn.__version__}|{jieba.__version__}".encode())
+    digest = hashlib.sha256(f"{FORMAT}|{sklearn.__version__}|{segment.VERSION}".encode())
     for name in _FEATURE_MODULES:
         digest.update(Path(str(importlib.import_module(name).__file__)).read_bytes())
     digest.update(Path(__file__).read_bytes())
+    digest.update(Path(segment.__file__).read_bytes())
     return digest.hexdigest()
 
 

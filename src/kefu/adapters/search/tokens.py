@@ -13,28 +13,13 @@ loads once, on first use (about a second); nothing is downloaded.
 
 from __future__ import annotations
 
-import logging
 import re
-import threading
 import unicodedata
 
-import jieba
+from kefu.adapters.segment import search_words
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[0-9a-z]+(?:[-_.@][0-9a-z]+)*")
-_ready = threading.Lock()
-_loaded = False
-
-
-def _ensure_loaded() -> None:
-    global _loaded
-    if _loaded:
-        return
-    with _ready:
-        if not _loaded:
-            jieba.setLogLevel(logging.WARNING)
-            jieba.initialize()
-            _loaded = True
 
 
 def _pairs(run: str) -> list[str]:
@@ -62,8 +47,7 @@ def tokens(text: str) -> list[str]:
         if not chinese:
             out.append(piece)
             continue
-        _ensure_loaded()
-        out.extend(t for t in jieba.cut_for_search(piece) if t.strip())
+        out.extend(t for t in search_words(piece) if t.strip())
         out.extend(_pairs(piece))
     return out
 
