@@ -6,7 +6,8 @@
 #
 # Steps: fresh SQLite database in a temp dir -> `kefu db upgrade` -> `kefu demo` (2,000 orders)
 # -> setup_data.py prepare (a bearer token for the demo shopper "customer" and the message mix
-# grounded in their orders) -> inprocess.py (N messages through kefu.services.assistant.converse,
+# grounded in their orders) -> setup_data.py settle (the demo's ~600 queued notices delivered and
+# the sweeps run, so the server's background loop is idle during the measurement) -> inprocess.py (N messages through kefu.services.assistant.converse,
 # whole turns with database reads and the turn's write) -> `kefu serve --workers WORKERS` ->
 # wrk with bench/lua/bot_walk.lua (each connection walks the mix, a new conversation every 10
 # messages) -> the bot turns written are counted against wrk's 200 answers (nothing lost).
@@ -46,6 +47,7 @@ log "fresh database $KEFU_DATABASE_URL with the demo data"
 "$KEFU" db upgrade >&2
 "$KEFU" demo --if-empty > "$TMP/demo.txt"
 "$PY" "$HERE/setup_data.py" prepare "$TMP"
+"$PY" "$HERE/setup_data.py" settle
 
 log "in-process: $INPROCESS_N messages"
 "$PY" "$HERE/inprocess.py" "$INPROCESS_N" "$TMP/messages.txt" | tee "$RESULTS/inprocess.txt"
@@ -66,7 +68,7 @@ rss_sampler_start "$SERVER_PID"
 before=$("$PY" "$HERE/setup_data.py" count)
 wrk_phase bot_messages "$REPO/bench/lua/bot_walk.lua" "$BASE/api/v1/bot/messages" \
     BENCH_LUA_COMMON="$BENCH_LUA/common.lua" BENCH_AUTH="Bearer $TOKEN" BENCH_EXPECT=200 \
-    BENCH_MESSAGES="$TMP/messages.txt" BENCH_METHOD=POST
+    BENCH_MESSAGES="$TMP/messages.txt" BENCH_METHOD=POST BENCH_SLOTS=$(( (WRK_CONNS + WRK_THREADS - 1) / WRK_THREADS ))
 after=$("$PY" "$HERE/setup_data.py" count)
 ok=$("$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))['ok'])" "$RESULTS/bot_messages.json")
 added=$((after - before))

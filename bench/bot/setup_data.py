@@ -2,6 +2,7 @@
 
     python bench/bot/setup_data.py prepare OUT_DIR   # writes OUT_DIR/token.txt, OUT_DIR/messages.txt
     python bench/bot/setup_data.py count             # bot turns in the database (nothing lost check)
+    python bench/bot/setup_data.py settle            # deliver the outbox, run the sweeps until idle
 
 Runs against ``KEFU_DATABASE_URL`` (run.sh points it at a fresh temp SQLite file, already
 migrated and loaded with ``kefu demo``). The message mix is what shoppers ask most, grounded in
@@ -58,6 +59,23 @@ def prepare(out: Path) -> None:
     print(f"customer {user.customer_id}: {len(orders)} orders; {len(lines)} messages", file=sys.stderr)
 
 
+def settle() -> None:
+    """Run the app's background round (outbox relay, seller reviews, SLA sweep) until it has
+    nothing left: the demo data queues some 600 notices, which the server's background loop
+    would otherwise deliver during the first seconds of the measurement."""
+    from kefu.web.runtime import Runtime, run_background_once
+
+    settings = get_settings()
+    db, runtime = _db(), Runtime.from_settings(settings)
+    rounds, delivered = 0, 0
+    while True:
+        sent, approved = run_background_once(db, runtime)
+        rounds, delivered = rounds + 1, delivered + sent
+        if not sent and not approved:
+            break
+    print(f"background settled: {delivered} notices delivered in {rounds} rounds", file=sys.stderr)
+
+
 def count() -> None:
     with _db().read() as uow:
         print(uow.session.scalar(select(func.count()).select_from(BotTurn)))
@@ -68,5 +86,7 @@ if __name__ == "__main__":
         prepare(Path(sys.argv[2]))
     elif sys.argv[1:2] == ["count"]:
         count()
+    elif sys.argv[1:2] == ["settle"]:
+        settle()
     else:
         raise SystemExit(__doc__)

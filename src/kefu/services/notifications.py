@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import Connection, Table, insert, select, update
 
@@ -84,6 +84,22 @@ def queue_email(conn: Connection, *, recipient: str, subject: str, body: str, ev
 CLAIM_LEASE = timedelta(minutes=2)
 
 
+_OUTBOX = cast(Table, OutboxMessage.__table__)
+
+
+def _claim_statement(batch: int, now: datetime, lease_until: datetime, skip_locked: bool) -> Any:
+    """Lease the due messages in one statement: ``UPDATE … WHERE id IN (the first due ids) RETURNING``
+    — on PostgreSQL the ids are taken ``FOR UPDATE SKIP LOCKED``."""
+    t = _OUTBOX.c
+    due = (select(t.id).where(t.status.in_(("pending", "sending")), t.available_at <= now)
+           .order_by(t.available_at, t.id).limit(batch))
+    if skip_locked:
+        due = due.with_for_update(skip_locked=True)
+    return (update(_OUTBOX).where(t.id.in_(due.scalar_subquery()))
+            .values(status="sending", available_at=lease_until, attempts=t.attempts + 1)
+            .returning(t.id, t.channel, t.recipient, t.subject, t.body, t.event, t.data, t.attempts))
+
+
 def relay_outbox(db: Database, sender: Sender, clock: Clock, batch: int = 200) -> int:
     """Deliver up to ``batch`` due messages; returns how many were sent.
 
@@ -91,52 +107,46 @@ def relay_outbox(db: Database, sender: Sender, clock: Clock, batch: int = 200) -
     seconds; on SQLite an open write transaction would stop every other write meanwhile):
 
     1. claim: in a short transaction, take due ``pending`` rows (and ``sending`` rows whose
-       lease ran out) and lease them by moving ``available_at`` forward — on PostgreSQL with
-       ``FOR UPDATE SKIP LOCKED``, so several relays share the work without overlap;
-    2. send each one through the sender port, outside any transaction;
+       lease ran out), the longest-waiting first, and lease them by moving ``available_at``
+       forward — one ``UPDATE … RETURNING``; on PostgreSQL the rows are picked ``FOR UPDATE SKIP
+       LOCKED``, so several relays share the work without overlap;
+    2. send each one through the sender port, outside any transaction, in the order they were
+       written (id);
     3. record: in a second short transaction, mark them ``sent``, or schedule a retry with
        exponential back-off (``failed`` after MAX_ATTEMPTS).
+
+    Core statements, not ORM objects: the relay runs in every app process on the embedded
+    default, beside the requests, and each opened ticket or submission queues messages for it.
     """
-    with db.uow() as uow:
-        now = clock()
-        query = (select(OutboxMessage)
-                 .where(OutboxMessage.status.in_(("pending", "sending")), OutboxMessage.available_at <= now)
-                 .order_by(OutboxMessage.available_at, OutboxMessage.id).limit(batch))
-        if not db.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
-        claimed = []
-        for row in uow.session.scalars(query):
-            row.status = "sending"
-            row.available_at = now + CLAIM_LEASE
-            row.attempts += 1
-            headers = (row.data or {}).get("headers") or {}
-            claimed.append((OutgoingMessage(row.id, row.channel, row.recipient, row.subject, row.body, row.event,
-                                            headers=dict(headers)), row.attempts))
-        uow.commit()
-    if not claimed:
+    now = clock()
+    with db.write_connection() as conn:
+        rows = conn.execute(_claim_statement(batch, now, now + CLAIM_LEASE, not db.is_sqlite)).all()
+    if not rows:
         return 0
 
     delivered: list[int] = []
     failures: list[tuple[int, int, str]] = []
-    for message, attempts in claimed:
+    for row in sorted(rows, key=lambda r: r.id):
+        headers = (row.data or {}).get("headers") or {}
+        message = OutgoingMessage(row.id, row.channel, row.recipient, row.subject, row.body, row.event,
+                                  headers=dict(headers))
         try:
             sender.send(message)
         except Exception as exc:  # any sender failure is retried later, never lost
-            failures.append((message.id, attempts, f"{type(exc).__name__}: {exc}"[:1000]))
+            failures.append((row.id, row.attempts, f"{type(exc).__name__}: {exc}"[:1000]))
         else:
-            delivered.append(message.id)
+            delivered.append(row.id)
 
-    with db.uow() as uow:
+    t = _OUTBOX.c
+    with db.write_connection() as conn:
         done = clock()
         if delivered:
-            uow.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(delivered))
-                                .values(status="sent", sent_at=done))
+            conn.execute(update(_OUTBOX).where(t.id.in_(delivered)).values(status="sent", sent_at=done))
         for message_id, attempts, error in failures:
             retry = attempts < MAX_ATTEMPTS
-            uow.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(
+            conn.execute(update(_OUTBOX).where(t.id == message_id).values(
                 status="pending" if retry else "failed", last_error=error,
                 available_at=done + timedelta(seconds=2 ** attempts * 15) if retry else done))
-        uow.commit()
     return len(delivered)
 
 
