@@ -130,7 +130,7 @@ measure() {
     load=$(cut -d' ' -f1-3 /proc/loadavg)
     SPY_PID=
     if [ -n "$PYSPY" ]; then
-        "$PYSPY" record --nonblocking --subprocesses --rate 100 --format raw -d "$WRK_DURATION" \
+        "$PYSPY" record ${PYSPY_MODE:---nonblocking} --subprocesses --rate 100 --format raw -d "$WRK_DURATION" \
             -o "$RESULTS/$label.pyspy.txt" --pid "$SERVER_PID" > "$RESULTS/$label.pyspy.log" 2>&1 &
         SPY_PID=$!
     fi

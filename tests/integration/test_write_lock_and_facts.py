@@ -64,6 +64,48 @@ def test_the_writer_lock_excludes_threads_and_is_reentrant(tmp_path: Path) -> No
     assert most == 1
 
 
+def test_the_wal_is_checkpointed_after_the_write_lock_every_few_transactions(tmp_path: Path) -> None:
+    """COMMIT no longer checkpoints (``wal_autocheckpoint=0``): the database file stays as it was
+    while the log grows, until the CHECKPOINT_EVERY-th write transaction of the process copies
+    the log into it — after the write lock is released, so another writer can take it meanwhile."""
+    from sqlalchemy import text
+
+    from kefu.services.uow import CHECKPOINT_EVERY
+
+    db = Database.from_url(f"sqlite:///{tmp_path / 'kefu.db'}")
+    lock_free_during_checkpoint: list[bool] = []
+    original = db._after_write
+
+    def watched() -> None:
+        probe = WriterLock(tmp_path / "kefu.db")          # another process's view of the lock
+        got = threading.Thread(target=lambda: (probe.acquire(), probe.release()))
+        got.start()
+        got.join(5)
+        lock_free_during_checkpoint.append(not got.is_alive())
+        probe.close()
+        original()
+
+    db._write_lock.after_release = watched  # type: ignore[union-attr]
+    try:
+        with db.read_connection() as conn:
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+        with db.write_connection() as conn:
+            conn.execute(text("CREATE TABLE blobs (b BLOB)"))
+        size = (tmp_path / "kefu.db").stat().st_size
+        for _ in range(CHECKPOINT_EVERY - 2):
+            with db.write_connection() as conn:
+                conn.execute(text("INSERT INTO blobs VALUES (randomblob(4000))"))
+        assert (tmp_path / "kefu.db").stat().st_size == size, "checkpointed before its turn"
+        with db.write_connection() as conn:
+            conn.execute(text("INSERT INTO blobs VALUES (randomblob(4000))"))
+        assert (tmp_path / "kefu.db").stat().st_size > size + (CHECKPOINT_EVERY - 1) * 4000
+        assert lock_free_during_checkpoint and all(lock_free_during_checkpoint)
+        with db.read_connection() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM blobs").scalar() == CHECKPOINT_EVERY - 1
+    finally:
+        db.dispose()
+
+
 def test_sqlite_file_of_a_url() -> None:
     assert sqlite_file("sqlite:////tmp/x/kefu.db") == Path("/tmp/x/kefu.db")
     assert sqlite_file("sqlite://") is None

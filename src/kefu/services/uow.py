@@ -13,6 +13,8 @@ Readers use a plain ``BEGIN`` and run beside a writer under WAL.
 from __future__ import annotations
 
 import functools
+import logging
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
@@ -76,6 +78,13 @@ class UnitOfWork:
         self.session.rollback()
 
 
+log = logging.getLogger("kefu.db")
+
+#: write transactions between two WAL checkpoints (see :meth:`Database._after_write`); a batch
+#: of tickets or bot turns writes some tens of pages, SQLite's own default is every 1,000 pages
+CHECKPOINT_EVERY = 32
+
+
 class Database:
     """The engine and its session factories, shared by the app, the CLI and the tests."""
 
@@ -87,6 +96,10 @@ class Database:
         # SQLite: writers queue on a lock instead of SQLite's sleeping busy handler.
         file = sqlite_file(self.url)
         self._write_lock = WriterLock(file) if file is not None else None
+        self._writes_since_checkpoint = 0
+        self._checkpointing = threading.Lock()
+        if self._write_lock is not None:
+            self._write_lock.after_release = self._after_write
 
     @classmethod
     def from_url(cls, url: str, **engine_kwargs: Any) -> Database:
@@ -187,6 +200,30 @@ class Database:
         finally:
             if self._write_lock is not None:
                 self._write_lock.release()
+
+    def _after_write(self) -> None:
+        """SQLite's WAL checkpoint, run here — after the write lock is let go — instead of by
+        COMMIT inside it (``wal_autocheckpoint=0`` on every connection, ``make_engine``): copying
+        the log into a large database file takes milliseconds at times, and the other writers
+        need not wait for it. Every ``CHECKPOINT_EVERY`` write transactions of this process, a
+        PASSIVE checkpoint (it never waits for readers or writers), by one thread at a time."""
+        self._writes_since_checkpoint += 1
+        if self._writes_since_checkpoint < CHECKPOINT_EVERY or not self._checkpointing.acquire(blocking=False):
+            return
+        try:
+            self._writes_since_checkpoint = 0
+            raw = self.engine.raw_connection()
+            try:
+                driver: Any = raw.driver_connection
+                if driver.in_transaction:
+                    driver.rollback()
+                driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            finally:
+                raw.close()
+        except Exception:    # the write it follows is committed: report, and the next one retries
+            log.warning("WAL checkpoint failed; retried after the next writes", exc_info=True)
+        finally:
+            self._checkpointing.release()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -80,6 +80,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
+            # the WAL is checkpointed by Database after the write lock is let go, not inside
+            # COMMIT (where SQLite would run it while this process still holds the lock)
+            cur.execute("PRAGMA wal_autocheckpoint=0")
             cur.close()
 
         # SQLite's deferred BEGIN lets two writers both read, then fail to upgrade the lock

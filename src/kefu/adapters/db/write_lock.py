@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -29,6 +30,8 @@ class WriterLock:
         self._thread_lock = threading.RLock()
         self._depth = threading.local()
         self._fd: int | None = None
+        #: called after the outermost release, with no lock held (Database: the WAL checkpoint)
+        self.after_release: Callable[[], None] | None = None
 
     def _file(self) -> int:
         if self._fd is None:
@@ -55,6 +58,8 @@ class WriterLock:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
         finally:
             self._thread_lock.release()
+        if depth == 0 and self.after_release is not None:
+            self.after_release()
 
     def __enter__(self) -> WriterLock:
         self.acquire()
