@@ -64,17 +64,18 @@ def test_the_writer_lock_excludes_threads_and_is_reentrant(tmp_path: Path) -> No
     assert most == 1
 
 
-def test_the_wal_is_checkpointed_after_the_write_lock_every_few_transactions(tmp_path: Path) -> None:
+def test_the_wal_is_checkpointed_outside_the_write_lock_every_few_transactions(tmp_path: Path) -> None:
     """COMMIT no longer checkpoints (``wal_autocheckpoint=0``): the database file stays as it was
-    while the log grows, until the CHECKPOINT_EVERY-th write transaction of the process copies
-    the log into it — after the write lock is released, so another writer can take it meanwhile."""
+    while the log grows, until the CHECKPOINT_EVERY-th write transaction of the process wakes the
+    checkpoint thread, which copies the log into it without the write lock (another writer can
+    take the lock meanwhile)."""
     from sqlalchemy import text
 
     from kefu.services.uow import CHECKPOINT_EVERY
 
     db = Database.from_url(f"sqlite:///{tmp_path / 'kefu.db'}")
     lock_free_during_checkpoint: list[bool] = []
-    original = db._after_write
+    original = db.checkpoint
 
     def watched() -> None:
         probe = WriterLock(tmp_path / "kefu.db")          # another process's view of the lock
@@ -85,7 +86,7 @@ def test_the_wal_is_checkpointed_after_the_write_lock_every_few_transactions(tmp
         probe.close()
         original()
 
-    db._write_lock.after_release = watched  # type: ignore[union-attr]
+    db.checkpoint = watched  # type: ignore[method-assign]
     try:
         with db.read_connection() as conn:
             assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
@@ -95,15 +96,21 @@ def test_the_wal_is_checkpointed_after_the_write_lock_every_few_transactions(tmp
         for _ in range(CHECKPOINT_EVERY - 2):
             with db.write_connection() as conn:
                 conn.execute(text("INSERT INTO blobs VALUES (randomblob(4000))"))
+        time.sleep(0.2)
         assert (tmp_path / "kefu.db").stat().st_size == size, "checkpointed before its turn"
+        assert not lock_free_during_checkpoint
         with db.write_connection() as conn:
             conn.execute(text("INSERT INTO blobs VALUES (randomblob(4000))"))
+        deadline = time.monotonic() + 10
+        while (tmp_path / "kefu.db").stat().st_size == size and time.monotonic() < deadline:
+            time.sleep(0.02)
         assert (tmp_path / "kefu.db").stat().st_size > size + (CHECKPOINT_EVERY - 1) * 4000
-        assert lock_free_during_checkpoint and all(lock_free_during_checkpoint)
+        assert lock_free_during_checkpoint == [True]
         with db.read_connection() as conn:
             assert conn.exec_driver_sql("SELECT count(*) FROM blobs").scalar() == CHECKPOINT_EVERY - 1
     finally:
         db.dispose()
+    assert db._checkpointer is not None and not db._checkpointer.is_alive(), "dispose stops the thread"
 
 
 def test_sqlite_file_of_a_url() -> None:

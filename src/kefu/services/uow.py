@@ -80,7 +80,7 @@ class UnitOfWork:
 
 log = logging.getLogger("kefu.db")
 
-#: write transactions between two WAL checkpoints (see :meth:`Database._after_write`); a batch
+#: write transactions between two WAL checkpoints (see :meth:`Database._checkpoints`); a batch
 #: of tickets or bot turns writes some tens of pages, SQLite's own default is every 1,000 pages
 CHECKPOINT_EVERY = 32
 
@@ -98,6 +98,9 @@ class Database:
         self._write_lock = WriterLock(file) if file is not None else None
         self._writes_since_checkpoint = 0
         self._checkpointing = threading.Lock()
+        self._checkpoint_due = threading.Event()
+        self._checkpointer: threading.Thread | None = None
+        self._closed = False
         if self._write_lock is not None:
             self._write_lock.after_release = self._after_write
 
@@ -202,16 +205,36 @@ class Database:
                 self._write_lock.release()
 
     def _after_write(self) -> None:
-        """SQLite's WAL checkpoint, run here — after the write lock is let go — instead of by
-        COMMIT inside it (``wal_autocheckpoint=0`` on every connection, ``make_engine``): copying
-        the log into a large database file takes milliseconds at times, and the other writers
-        need not wait for it. Every ``CHECKPOINT_EVERY`` write transactions of this process, a
-        PASSIVE checkpoint (it never waits for readers or writers), by one thread at a time."""
+        """Called when a write transaction has let go of the write lock: every
+        ``CHECKPOINT_EVERY``-th one wakes this process's checkpoint thread (:meth:`_checkpoints`)."""
         self._writes_since_checkpoint += 1
-        if self._writes_since_checkpoint < CHECKPOINT_EVERY or not self._checkpointing.acquire(blocking=False):
+        if self._writes_since_checkpoint < CHECKPOINT_EVERY:
             return
+        self._writes_since_checkpoint = 0
+        if self._checkpointer is None:
+            with self._checkpointing:
+                if self._checkpointer is None and not self._closed:
+                    self._checkpointer = threading.Thread(target=self._checkpoints, name="kefu-wal-checkpoint",
+                                                          daemon=True)
+                    self._checkpointer.start()
+        self._checkpoint_due.set()
+
+    def _checkpoints(self) -> None:
+        """SQLite's WAL checkpoints, run in a thread of their own instead of by COMMIT
+        (``wal_autocheckpoint=0`` on every connection, ``make_engine``): COMMIT would run one
+        while its process still holds the write lock — copying the log into a large database
+        file takes milliseconds at times — and inside the request that happened to commit. Here
+        no lock is held and no request waits; PASSIVE never waits for readers or writers."""
+        while True:
+            self._checkpoint_due.wait()
+            self._checkpoint_due.clear()
+            if self._closed:
+                return
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """One PASSIVE WAL checkpoint (SQLite; a failure is logged and the next one retries)."""
         try:
-            self._writes_since_checkpoint = 0
             raw = self.engine.raw_connection()
             try:
                 driver: Any = raw.driver_connection
@@ -220,12 +243,15 @@ class Database:
                 driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
             finally:
                 raw.close()
-        except Exception:    # the write it follows is committed: report, and the next one retries
+        except Exception:    # the writes before it are committed: report, and the next one retries
             log.warning("WAL checkpoint failed; retried after the next writes", exc_info=True)
-        finally:
-            self._checkpointing.release()
 
     def dispose(self) -> None:
+        with self._checkpointing:
+            self._closed = True
+        self._checkpoint_due.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join(10)
         self.engine.dispose()
         if self._write_lock is not None:
             self._write_lock.close()
