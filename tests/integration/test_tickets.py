@@ -383,6 +383,23 @@ def test_full_text_search_finds_chinese_words_and_numbers_within_what_each_agent
         search_tickets(db, people.c1, "耳机")
 
 
+def test_the_search_index_merges_eight_segments_at_a_time_and_loses_no_row(db, clock, people):
+    """Migration 0008: SQLite's FTS5 index merges a level's segments eight at a time (each
+    ticket opened alone writes a segment); after many merges every ticket is still found."""
+    from sqlalchemy import text
+
+    from kefu.services.tickets import search_tickets
+
+    if db.is_sqlite:
+        with db.read_connection() as conn:
+            assert conn.execute(text("SELECT v FROM ticket_fts_config WHERE k = 'automerge'")).scalar() == 8
+    opened = [ask(db, clock, people.c1, subject=f"编号{n:02d}号耳机没声音", body=f"第{n:02d}单").number
+              for n in range(40)]
+    for n in (0, 17, 39):
+        assert [t.number for t in search_tickets(db, people.sup, f"编号{n:02d}号")] == [opened[n]]
+    assert len(search_tickets(db, people.sup, "耳机 声音", limit=100)) == 40
+
+
 def test_live_desk_events_reach_only_those_who_may_see_the_ticket(db, clock, people):
     from kefu.services.tickets import desk_scope
 

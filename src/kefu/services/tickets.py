@@ -1364,8 +1364,9 @@ def list_queue(db: Database, actor: Actor, *, queue_code: str | None = None, min
 
 
 def search_tickets(db: Database, actor: Actor, query: str, limit: int = 20) -> list[Ticket]:
-    """Issue 4 §10: tickets whose subject or messages hold every word of ``query`` (Chinese cut by
-    jieba; order and waybill numbers whole), newest first, among the tickets this agent may see.
+    """Issue 4 §10: tickets whose subject or messages hold every word of ``query`` (Chinese cut
+    with jieba's dictionary by rjieba; order and waybill numbers whole), newest first, among the
+    tickets this agent may see.
 
     Staff only: the index holds internal notes too, so a customer or seller searching could
     learn that a note contains a word."""
