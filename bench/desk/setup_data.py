@@ -577,7 +577,7 @@ def plan(path: str) -> None:
     from sqlalchemy import and_, func, or_, select
 
     from kefu.adapters.db.tables.service_desk import AgentProfile, QueueMember, Ticket, TicketSla
-    from kefu.services.tickets import _OPEN_LOAD, _OPEN_VALUES
+    from kefu.services.tickets import _OPEN_VALUES
     from kefu.services.uow import Database
 
     db = Database.from_url(f"sqlite:///{path}")
@@ -590,7 +590,7 @@ def plan(path: str) -> None:
         .order_by(Ticket.priority, Ticket.id).limit(26),
         "list_queue page 100 (keyset)": None,
         "pick_agent (load of every online member)": select(AgentProfile.user_id, AgentProfile.skills,
-                                                           _OPEN_LOAD.label("load"))
+                                                           AgentProfile.open_load)
         .join(QueueMember, QueueMember.user_id == AgentProfile.user_id)
         .where(QueueMember.queue_id == 1, AgentProfile.online.is_(True)),
         "sweep: warn candidates": select(TicketSla.id).join(Ticket, Ticket.id == TicketSla.ticket_id).where(

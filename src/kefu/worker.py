@@ -89,7 +89,8 @@ def declare_tasks(settings: Settings) -> Tasks:
     def desk() -> dict[str, int]:
         ctx = context_for(settings)
         result = sweep_desk(ctx.db, ctx.runtime.desk, ctx.runtime.clock)
-        return {"warned": result.warned, "breached": result.breached, "closed": result.closed}
+        return {"warned": result.warned, "breached": result.breached, "closed": result.closed,
+                "indexed": result.indexed}
 
     def actor(fn: Callable[[], Any], name: str) -> dramatiq.Actor[Any, Any]:
         declare = dramatiq.actor(actor_name=name, queue_name=QUEUE, broker=broker, max_retries=3,

@@ -349,6 +349,71 @@ def test_transfer_tags_and_merge(db, clock, people):
         step(db, clock, people.sup, other, Action.MERGE, merge_into=t.number)
 
 
+def open_loads(db: Database) -> tuple[dict[int, int], dict[int, int]]:
+    """(each agent's ``open_load`` as the database keeps it, their open tickets counted)."""
+    from kefu.adapters.db.tables.service_desk import AgentProfile
+
+    with db.read() as uow:
+        s = uow.session
+        kept = {uid: n for uid, n in s.execute(select(AgentProfile.user_id, AgentProfile.open_load))}
+        counted = {uid: n for uid, n in s.execute(
+            select(Ticket.assignee_id, func.count()).where(Ticket.status.in_([x.value for x in OPEN_STATUSES]),
+                                                            Ticket.assignee_id.in_(list(kept)))
+            .group_by(Ticket.assignee_id))}
+    return kept, {uid: counted.get(uid, 0) for uid in kept}
+
+
+def test_each_agents_open_load_is_kept_by_the_database_through_every_step(db, clock, people):
+    """Migration 0009: ``desk_agents.open_load`` follows every open, assignment, transfer,
+    resolve, reopen, close, merge, bulk update and delete — and a new agent row starts from
+    the tickets already assigned to that user."""
+    from sqlalchemy import delete, update
+
+    from kefu.adapters.db.tables.service_desk import AgentProfile
+
+    a = ask(db, clock, people.c1)
+    b = ask(db, clock, people.c1)
+    c = complain(db, clock, people.c1)
+    d = complain(db, clock, people.c2, named_employee_no="KF0002")           # to the supervisor (D9)
+    kept, counted = open_loads(db)
+    assert kept == counted and sum(kept.values()) == 4 and kept[250] >= 1
+    transfer_ticket(db, people.sup, a.number, clock, queue_code="logistics")  # to agent3
+    step(db, clock, people.sup, b, Action.MERGE, merge_into=a.number)
+    step(db, clock, people.sup, c, Action.CONFIRM)
+    step(db, clock, people.sup, c, Action.RESOLVE)
+    assert open_loads(db)[0] == open_loads(db)[1]
+    step(db, clock, people.c1, c, Action.REOPEN, note="没解决")               # D6: escalated
+    step(db, clock, people.sup, d, Action.CONFIRM)
+    kept, counted = open_loads(db)
+    assert kept == counted and kept[203] == 1
+    with db.uow() as uow:                                                       # bulk, outside the services
+        uow.session.execute(update(Ticket).where(Ticket.id == d.id).values(status=Status.CLOSED.value))
+        uow.session.execute(update(Ticket).where(Ticket.id == a.id).values(assignee_id=202))
+        uow.commit()
+    kept, counted = open_loads(db)
+    assert kept == counted and kept[202] >= 1 and kept[203] == 0
+    with db.uow() as uow:                                                       # a bare row, in and out
+        row = {k: v for k, v in uow.session.execute(select(Ticket.__table__).where(Ticket.id == c.id)).one()
+               ._asdict().items() if k != "id"}
+        bare = uow.session.execute(Ticket.__table__.insert().values(
+            {**row, "number": "TBARE", "assignee_id": 201, "status": Status.NEW.value})
+            .returning(Ticket.__table__.c.id)).scalar_one()
+        uow.commit()
+    kept, counted = open_loads(db)
+    assert kept == counted and kept[201] >= 1
+    with db.uow() as uow:
+        uow.session.execute(delete(Ticket).where(Ticket.id == bare))
+        uow.commit()
+    assert open_loads(db)[0] == open_loads(db)[1] == kept | {201: kept[201] - 1}
+    with db.uow() as uow:                                                       # a user who becomes an agent
+        uow.session.execute(update(Ticket).where(Ticket.id == a.id).values(assignee_id=people.admin.user_id))
+        uow.session.execute(delete(AgentProfile).where(AgentProfile.user_id == people.admin.user_id))
+        uow.session.add(AgentProfile(user_id=people.admin.user_id, capacity=5, skills=[], online=False))
+        uow.commit()
+    kept, counted = open_loads(db)
+    assert kept == counted and kept[people.admin.user_id] == 1
+
+
 def test_history_is_written_for_every_step(db, clock, people):
     t = complain(db, clock, people.c1)
     step(db, clock, people.agent1, t, Action.CONFIRM, note="已核实")
@@ -398,6 +463,39 @@ def test_the_search_index_merges_eight_segments_at_a_time_and_loses_no_row(db, c
     for n in (0, 17, 39):
         assert [t.number for t in search_tickets(db, people.sup, f"编号{n:02d}号")] == [opened[n]]
     assert len(search_tickets(db, people.sup, "耳机 声音", limit=100)) == 40
+
+
+def test_new_search_rows_are_staged_and_moved_into_the_index_in_batches_losing_none(db, clock, people):
+    """Migration 0010 (SQLite): writers stage their index rows; the writer that brings the
+    staging table to FLUSH_AT rows moves them all into FTS5, the sweep moves what is left, and
+    a search moves them first — so it finds every ticket at once. PostgreSQL indexes directly."""
+    from sqlalchemy import text
+
+    from kefu.adapters.search.ticket_index import FLUSH_AT
+    from kefu.services.tickets import search_tickets
+
+    def counts() -> tuple[int, int]:
+        with db.read_connection() as conn:
+            if not db.is_sqlite:
+                return 0, conn.execute(text("SELECT count(*) FROM ticket_search_docs")).scalar_one()
+            return (conn.execute(text("SELECT count(*) FROM ticket_search_staged")).scalar_one(),
+                    conn.execute(text("SELECT count(*) FROM ticket_fts")).scalar_one())
+
+    first = ask(db, clock, people.c1, subject="退款进度查询", body="退款申请三天了")
+    assert counts() == ((2, 0) if db.is_sqlite else (0, 2))
+    assert [t.number for t in search_tickets(db, people.sup, "退款")] == [first.number]      # moved first
+    assert counts() == (0, 2)
+    n = FLUSH_AT // 2 + 3                                    # two rows a ticket: crosses FLUSH_AT once
+    numbers = [ask(db, clock, people.c2, subject=f"第{i:03d}号包裹丢失", body="快递显示已签收但没收到").number
+               for i in range(n)]
+    staged, indexed = counts()
+    if db.is_sqlite:
+        assert 0 < staged < FLUSH_AT and indexed == 2 + 2 * n - staged           # one batch moved by a writer
+    assert sweep_desk(db, RULES, clock).indexed == staged
+    assert counts() == (0, 2 + 2 * n)
+    assert sweep_desk(db, RULES, clock).indexed == 0
+    assert [t.number for t in search_tickets(db, people.sup, "第037号")] == [numbers[37]]
+    assert len(search_tickets(db, people.sup, "包裹 丢失", limit=100)) == n
 
 
 def test_live_desk_events_reach_only_those_who_may_see_the_ticket(db, clock, people):

@@ -5,7 +5,8 @@ columns, safe to run again and on several machines at once).
 - breach (D2–D4): a running clock whose ``due_at`` has passed gets ``breached_at``, and its
   ticket is escalated to a supervisor;
 - auto-close (D6): a resolved ticket the customer neither accepted nor reopened within the
-  reopen window is closed.
+  reopen window is closed;
+- search: rows still waiting in the search index's staging table go into the index (SQLite).
 
 Clocks of a ticket waiting for the customer are paused and skipped. Each stamp is a guarded
 UPDATE (``… WHERE breached_at IS NULL``), so two sweeps racing on the same clock stamp it once and
@@ -25,7 +26,7 @@ from kefu.domain.clock import Clock
 from kefu.domain.service.sla import window_closes_at
 from kefu.domain.service.tickets import Status
 from kefu.services.desk_clocks import DeskRules
-from kefu.services.tickets import record_event
+from kefu.services.tickets import flush_search_index, record_event
 from kefu.services.uow import Database
 
 METRIC_LABELS = {
@@ -41,6 +42,7 @@ class SweepResult:
     warned: int = 0
     breached: int = 0
     closed: int = 0
+    indexed: int = 0
 
 
 def _changed(result: object) -> int:
@@ -119,4 +121,4 @@ def sweep_desk(db: Database, rules: DeskRules, clock: Clock, batch: int = 500) -
                              note="顾客未在期限内确认，系统自动关闭 / closed: the customer did not answer in time")
                 closed += 1
             uow.commit()
-    return SweepResult(warned=warned, breached=breached, closed=closed)
+    return SweepResult(warned=warned, breached=breached, closed=closed, indexed=flush_search_index(db))

@@ -37,7 +37,14 @@ from kefu.adapters.db.tables.service_desk import (
     TicketMessage,
     TicketTag,
 )
-from kefu.adapters.search.ticket_index import add_index_rows, index_rows, index_text, matching_ticket_ids_sql
+from kefu.adapters.search.ticket_index import (
+    add_index_rows,
+    flush_staged,
+    has_staged,
+    index_rows,
+    index_text,
+    matching_ticket_ids_sql,
+)
 from kefu.domain.actors import AGENT_ROLES, Actor, Role
 from kefu.domain.clock import Clock, shanghai_date
 from kefu.domain.compliance.model import KIND_LABELS
@@ -213,14 +220,12 @@ def _queue_for(conn: Connection, req: TicketRequest) -> Any:
     return queue
 
 
-_OPEN_LOAD = (select(func.count()).select_from(Ticket)
-              .where(Ticket.assignee_id == AgentProfile.user_id, IS_OPEN_SQL)
-              .correlate(AgentProfile).scalar_subquery())
-#: the online members of a queue with their open load (the SQL does not order them: :class:`_Candidate`'s
-#: keys do, in Python, so a batch can keep the order current as it assigns)
+#: the online members of a queue with their open load (``desk_agents.open_load``, kept by the
+#: database — migration 0009); the SQL does not order them: :class:`_Candidate`'s keys do, in
+#: Python, so a batch can keep the order current as it assigns
 _CANDIDATES = PreparedSet(queue=select(
-    AgentProfile.user_id, AgentProfile.skills, AgentProfile.capacity, _OPEN_LOAD.label("load"), User.display_name,
-    AgentProfile.last_assigned_at)
+    AgentProfile.user_id, AgentProfile.skills, AgentProfile.capacity, AgentProfile.open_load.label("load"),
+    User.display_name, AgentProfile.last_assigned_at)
     .join(QueueMember, QueueMember.user_id == AgentProfile.user_id)
     .join(User, User.id == AgentProfile.user_id)
     .where(QueueMember.queue_id == bindparam("queue_id"), AgentProfile.online.is_(True), User.is_active.is_(True)))
@@ -273,8 +278,8 @@ def pick_agent(conn: Connection, queue: Queue | Row[Any], *, exclude: Iterable[i
 
 class _Assigner:
     """:func:`pick_agent` for the tickets of one write transaction: each queue's candidates and
-    their open loads are read once — counting an agent's open tickets is the part that grows
-    with their load — and kept current as the transaction assigns (load + 1, last assigned now),
+    their open loads are read once and kept current as the transaction assigns (load + 1, last
+    assigned now; the database's own count follows by trigger),
     so every ticket gets the agent :func:`pick_agent` would give it, ticket after ticket."""
 
     def __init__(self, conn: Connection) -> None:
@@ -1373,6 +1378,7 @@ def search_tickets(db: Database, actor: Actor, query: str, limit: int = 20) -> l
     if actor.role not in (*AGENT_ROLES, Role.SYSTEM):
         raise PermissionDenied("not_allowed", "只有客服可以搜索工单。", "Only agents can search tickets.")
     limit = max(1, min(limit, 100))
+    flush_search_index(db)
     with db.read_connection() as conn:
         found = matching_ticket_ids_sql(conn, query)
         if found is None:
@@ -1388,6 +1394,17 @@ def search_tickets(db: Database, actor: Actor, query: str, limit: int = 20) -> l
                 stmt = stmt.where(or_(Ticket.named_employee_no.is_(None), Ticket.named_employee_no != employee_no))
         rows = conn.execute(stmt.order_by(Ticket.id.desc()).limit(limit)).all()
         return [Ticket(**row._mapping) for row in rows]
+
+
+def flush_search_index(db: Database) -> int:
+    """Move the rows waiting in the search index's staging table into the index (SQLite; see
+    :mod:`kefu.adapters.search.ticket_index`) — before a search reads it, and by the desk sweep
+    for what writers left; returns how many. A cheap read when nothing waits."""
+    with db.read_connection() as conn:
+        if not has_staged(conn):
+            return 0
+    with db.write_connection() as conn:
+        return flush_staged(conn)
 
 
 def list_customer_tickets(db: Database, actor: Actor, limit: int = 50) -> list[Ticket]:
@@ -1408,7 +1425,8 @@ def find_open_ticket_for_contact(conn: Connection, channel: str, contact: str) -
 
 __all__ = [
     "OpenedTicket", "QueuePage", "QueueRows", "TicketDraft", "TicketHead", "TicketRequest", "TicketView",
-    "find_open_ticket_for_contact", "get_ticket", "list_customer_tickets", "list_queue", "list_queue_rows",
-    "may_see_ticket", "open_ticket", "open_ticket_drafts", "open_ticket_view", "pick_agent", "post_message",
+    "find_open_ticket_for_contact", "flush_search_index", "get_ticket", "list_customer_tickets", "list_queue",
+    "list_queue_rows", "may_see_ticket", "open_ticket", "open_ticket_drafts", "open_ticket_view", "pick_agent",
+    "post_message",
     "prepare_ticket", "set_presence", "tag_ticket", "transfer_ticket", "transition_ticket",
 ]

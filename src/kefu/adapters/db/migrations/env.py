@@ -13,9 +13,9 @@ from kefu.adapters.db.base import Base, make_engine
 config = context.config
 target_metadata = Base.metadata
 
-#: tables made by hand-written SQL (full-text search), outside the ORM metadata: autogenerate
+#: tables made by hand-written SQL (full-text search and its staging), outside the ORM metadata: autogenerate
 #: must neither drop them nor the FTS5 shadow tables behind them
-UNMANAGED = ("ticket_fts", "ticket_search_docs")
+UNMANAGED = ("ticket_fts", "ticket_search_docs", "ticket_search_staged")
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

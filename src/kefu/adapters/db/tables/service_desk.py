@@ -67,6 +67,9 @@ class AgentProfile(Base):
     #: when this agent last got a ticket by assignment (round robin takes the longest idle)
     last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: how many open tickets are assigned to this agent — kept by the database's triggers on
+    #: ``tickets`` (migration 0009), never written by the application
+    open_load: Mapped[int] = mapped_column(Integer, server_default=text("0"))
 
 
 class Ticket(Base):

@@ -388,7 +388,7 @@ def sweep(actor: Actor = Depends(require_roles(Role.ADMIN, Role.SUPERVISOR)), db
           runtime: Runtime = Depends(runtime_dep)) -> dict[str, int]:
     """Run the SLA sweep now (warnings, breaches and escalations, auto-close); it also runs by itself."""
     result = sweep_desk(db, runtime.desk, runtime.clock)
-    return {"warned": result.warned, "breached": result.breached, "closed": result.closed}
+    return {"warned": result.warned, "breached": result.breached, "closed": result.closed, "indexed": result.indexed}
 
 
 # ── satisfaction (D7) ──────────────────────────────────────────────────────────────────────
