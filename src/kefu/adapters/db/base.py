@@ -6,6 +6,7 @@ Datetimes are stored in UTC and always come back timezone-aware (SQLite keeps no
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,6 +50,37 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[datetime | None], Any] | None:
+        """SQLite: the text SQLAlchemy's SQLite ``DATETIME`` writes (``2026-03-10 02:00:00.000000``,
+        UTC) made by ``datetime.isoformat`` in C — about 2 µs instead of 6 per value, and a
+        ticket binds some twenty of them. Other dialects: the driver's own conversion."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def to_text(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTCDateTime column")
+            if value.tzinfo is not UTC:
+                value = value.astimezone(UTC)
+            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+        return to_text
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], datetime | None] | None:
+        """SQLite: the stored text parsed by ``datetime.fromisoformat`` (C), as UTC."""
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        def from_text(value: Any) -> datetime | None:
+            if value is None:
+                return None
+            parsed = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+        return from_text
 
 
 #: CNY with two places; ``asdecimal`` keeps it a Decimal on both dialects.

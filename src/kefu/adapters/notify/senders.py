@@ -6,12 +6,14 @@ writes them as JSON lines (a gateway adapter plugs in behind the same :class:`Se
 
 from __future__ import annotations
 
-import json
 import logging
+import os
 import smtplib
 import threading
 from email.message import EmailMessage
 from pathlib import Path
+
+import orjson
 
 from kefu.services.ports import OutgoingMessage, Sender
 
@@ -19,21 +21,31 @@ log = logging.getLogger("kefu.notify")
 
 
 class LogFileSender:
-    """Appends each message as one JSON line to ``path`` and logs it."""
+    """Appends each message as one JSON line to ``path`` and logs it. Each line is one
+    ``write`` on a descriptor opened with ``O_APPEND``, so the app processes sharing the file
+    never interleave or overwrite each other's lines; the directory is made when missing."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
 
     def send(self, message: OutgoingMessage) -> None:
-        line = json.dumps({"id": message.id, "channel": message.channel, "to": message.recipient,
-                           "subject": message.subject, "body": message.body, "event": message.event},
-                          ensure_ascii=False)
+        line = orjson.dumps({"id": message.id, "channel": message.channel, "to": message.recipient,
+                             "subject": message.subject, "body": message.body, "event": message.event}) + b"\n"
         with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as fh:
-                fh.write(line + "\n")
+            try:
+                fd = os.open(self.path, _APPEND, 0o644)
+            except FileNotFoundError:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self.path, _APPEND, 0o644)
+            try:
+                os.write(fd, line)
+            finally:
+                os.close(fd)
         log.info("notify %s %s: %s", message.channel, message.event, message.subject)
+
+
+_APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT
 
 
 class SmtpSender:
