@@ -279,8 +279,8 @@ def pick_agent(conn: Connection, queue: Queue | Row[Any], *, exclude: Iterable[i
 class _Assigner:
     """:func:`pick_agent` for the tickets of one write transaction: each queue's candidates and
     their open loads are read once and kept current as the transaction assigns (load + 1, last
-    assigned now; the database's own count follows by trigger),
-    so every ticket gets the agent :func:`pick_agent` would give it, ticket after ticket."""
+    assigned now; the database's own count follows by trigger), so every ticket gets the agent
+    :func:`pick_agent` would give it, ticket after ticket."""
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -1427,6 +1427,5 @@ __all__ = [
     "OpenedTicket", "QueuePage", "QueueRows", "TicketDraft", "TicketHead", "TicketRequest", "TicketView",
     "find_open_ticket_for_contact", "flush_search_index", "get_ticket", "list_customer_tickets", "list_queue",
     "list_queue_rows", "may_see_ticket", "open_ticket", "open_ticket_drafts", "open_ticket_view", "pick_agent",
-    "post_message",
-    "prepare_ticket", "set_presence", "tag_ticket", "transfer_ticket", "transition_ticket",
+    "post_message", "prepare_ticket", "set_presence", "tag_ticket", "transfer_ticket", "transition_ticket",
 ]
