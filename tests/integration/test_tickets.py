@@ -644,4 +644,31 @@ def test_a_batch_of_openings_gives_what_opening_them_one_by_one_gives(db, sqlite
         assert uow.session.scalar(select(func.count()).select_from(Ticket)) == len(asks) - 1
     for r in opened:
         assert get_ticket(db, people.sup, r.values["number"]).ticket.assignee_id == r.values["assignee_id"]
+    # the rows a batch writes at the end of its transaction (clocks, history, notices, each
+    # agent's last assignment) are those the tickets opened one by one wrote
+    tickets, notices, _ = written = _rows_written(db)
+    assert written == _rows_written(sqlite_db)
+    assert len(tickets) == len(asks) - 1
+    for _customer, kind, _assignee, sla, history in tickets:
+        assert len(sla) == (4 if kind == Kind.COMPLAINT.value else 2) and history[0][0] == "open"
+    assert len([n for n in notices if n[1] == "inapp"]) == len(tickets)
     sqlite_db.dispose()
+
+
+def _rows_written(database: Database) -> tuple[list[tuple], list[tuple], dict[int, datetime | None]]:
+    from kefu.adapters.db.tables.outbox import OutboxMessage
+    from kefu.adapters.db.tables.service_desk import AgentProfile
+
+    with database.read() as uow:
+        s = uow.session
+        tickets = []
+        for t in s.scalars(select(Ticket).order_by(Ticket.id)):
+            sla = sorted((c.metric, c.due_at, c.warn_at) for c in s.scalars(select(TicketSla).where(
+                TicketSla.ticket_id == t.id)))
+            history = [(e.action, e.to_status, e.actor_user_id, e.data) for e in s.scalars(
+                select(TicketEvent).where(TicketEvent.ticket_id == t.id).order_by(TicketEvent.id))]
+            tickets.append((t.customer_id, t.kind, t.assignee_id, tuple(sla), tuple(history)))
+        notices = [(m.customer_id, m.channel, m.body.replace(m.link.rsplit("/", 1)[-1], "#")) for m in s.scalars(
+            select(OutboxMessage).where(OutboxMessage.event == "ticket_opened").order_by(OutboxMessage.id))]
+        last = {uid: at for uid, at in s.execute(select(AgentProfile.user_id, AgentProfile.last_assigned_at))}
+    return tickets, notices, last

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, insert, select, update
 from sqlalchemy.orm import Session
 
-from kefu.adapters.db.prepared import Prepared
 from kefu.adapters.db.tables.service_desk import Queue, SatisfactionSurvey, Ticket, TicketSla
 from kefu.domain.service.sla import (
     CalendarKind,
@@ -96,30 +95,6 @@ def clock_rows(rules: DeskRules, channel: str, kind: str, customer_level: str, q
         rows.append({"metric": metric.value, "calendar": target.calendar.value, "started_at": now, "due_at": due,
                      "warn_at": warn_at(now, due, rules.sla.warn_fraction, calendars[target.calendar])})
     return rows
-
-
-_CLOCK_COLUMNS = ("metric", "calendar", "started_at", "due_at", "warn_at")
-#: ``INSERT … VALUES`` of n clocks, prepared per dialect and n
-_INSERTS: dict[tuple[str, int], Prepared] = {}
-
-
-def insert_clocks(conn: Connection, ticket_id: int, rows: list[dict[str, Any]]) -> None:
-    """Write rows from :func:`clock_rows` for the ticket: one prepared statement, in the
-    connection's write transaction."""
-    if not rows:
-        return
-    key = (conn.dialect.name, len(rows))
-    statement = _INSERTS.get(key)
-    if statement is None:
-        table = cast(Table, TicketSla.__table__)
-        # typed parameters: a multi-row VALUES does not give them the columns' types by itself
-        multi = insert(table).values([
-            {"ticket_id": bindparam("v_ticket_id", type_=table.c.ticket_id.type),
-             **{c: bindparam(f"v{i}_{c}", type_=table.c[c].type) for c in _CLOCK_COLUMNS}}
-            for i in range(len(rows))])
-        statement = _INSERTS.setdefault(key, Prepared(multi, conn.dialect))
-    statement.run(conn, v_ticket_id=ticket_id,
-                  **{f"v{i}_{c}": row[c] for i, row in enumerate(rows) for c in _CLOCK_COLUMNS})
 
 
 def meet_clocks(conn: Connection, ticket: Ticket, metrics: Iterable[str], now: datetime) -> None:

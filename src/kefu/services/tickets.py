@@ -35,6 +35,7 @@ from kefu.adapters.db.tables.service_desk import (
     TicketAttachment,
     TicketEvent,
     TicketMessage,
+    TicketSla,
     TicketTag,
 )
 from kefu.adapters.search.ticket_index import (
@@ -63,7 +64,6 @@ from kefu.domain.service.tickets import (
 from kefu.services.desk_clocks import (
     DeskRules,
     clock_rows,
-    insert_clocks,
     meet_clocks,
     resume_clocks,
     start_clocks,
@@ -285,6 +285,8 @@ class _Assigner:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self._queues: dict[int, list[_Candidate]] = {}
+        #: the agents given tickets in this transaction, and when the last one was
+        self.last_assigned: dict[int, datetime] = {}
 
     def pick(self, queue: Any) -> tuple[int, str] | None:
         candidates = self._queues.get(queue.id)
@@ -294,7 +296,9 @@ class _Assigner:
         return None if found is None else (found.user_id, found.name)
 
     def assigned(self, user_id: int, now: datetime) -> None:
-        """A ticket of this transaction went to ``user_id`` (in whichever queues they work)."""
+        """A ticket of this transaction went to ``user_id`` (in whichever queues they work); their
+        ``last_assigned_at`` is written once, at the end of the transaction (:attr:`last_assigned`)."""
+        self.last_assigned[user_id] = now
         for candidates in self._queues.values():
             for c in candidates:
                 if c.user_id == user_id:
@@ -484,6 +488,7 @@ def _attach_files(conn: Connection, actor: Actor, ticket_id: int, message_id: in
 _TICKETS = cast(Table, Ticket.__table__)
 _MESSAGES = cast(Table, TicketMessage.__table__)
 _EVENTS = cast(Table, TicketEvent.__table__)
+_CLOCKS = cast(Table, TicketSla.__table__)
 #: a Core statement: the assistant's handoff writes its bot message with it (``after_write``)
 _INSERT_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
 _SEEN_MESSAGE = select(TicketMessage.ticket_id).where(
@@ -491,8 +496,6 @@ _SEEN_MESSAGE = select(TicketMessage.ticket_id).where(
 _TICKET_COLUMNS = tuple(c.name for c in _TICKETS.columns if c.name != "id")
 _MESSAGE_COLUMNS = ("ticket_id", "author_user_id", "author_role", "author_name", "visibility", "body", "channel",
                     "external_id", "created_at")
-_EVENT_COLUMNS = ("ticket_id", "at", "actor_user_id", "actor_role", "actor_name", "action", "from_status",
-                  "to_status", "note", "data")
 
 
 #: every statement of opening a ticket, prepared (:mod:`kefu.adapters.db.prepared`): a ticket
@@ -510,7 +513,6 @@ _OPEN_Q = PreparedSet(
     assigned_at=update(AgentProfile).where(AgentProfile.user_id == bindparam("agent"))
     .values(last_assigned_at=bindparam("now")),
     insert_message=insert_returning_id(_MESSAGES, _MESSAGE_COLUMNS),
-    insert_event=insert(_EVENTS).values({c: bindparam(f"v_{c}") for c in _EVENT_COLUMNS}),
     insert_tag=insert(TicketTag).values(ticket_id=bindparam("v_ticket_id"), tag=bindparam("v_tag")),
     evidence=_EVIDENCE,
     evidence_used=update(EvidenceFile).where(EvidenceFile.id == bindparam("evidence_id")).values(purpose="ticket"),
@@ -559,7 +561,9 @@ def open_ticket(db: Database, actor: Actor, req: TicketRequest, rules: DeskRules
     # every statement is prepared, so the transaction skips Core's machinery too — unless
     # ``after_write`` brings Core statements of its own
     with db.write_connection() if after_write is not None else db.prepared_write() as conn:
-        written = _write(conn, draft, _Assigner(conn))
+        writer = _TransactionWriter()
+        written = writer.write(conn, draft)
+        writer.finish(conn)
         if after_write is not None and not isinstance(written, Ticket):
             after_write(conn, Ticket(**written.values))
     if isinstance(written, Ticket):
@@ -675,7 +679,8 @@ def open_ticket_drafts(db: Database, drafts: Sequence[TicketDraft]) -> list[Open
     ticket, as :func:`get_ticket` would show it; a message delivered twice (``external_id``)
     gives the earlier ticket's view; an agent who opened a ticket they may not see (another
     queue, a complaint naming them — D9) gets ``ticket_not_found``, as a read would."""
-    results = db.write_batch(drafts, _TransactionWriter().write)
+    writer = _TransactionWriter()
+    results = db.write_batch(drafts, writer.write, writer.finish)
     return [result if isinstance(result, Exception) else _view_of(draft, result)
             for draft, result in zip(drafts, results, strict=True)]
 
@@ -683,16 +688,27 @@ def open_ticket_drafts(db: Database, drafts: Sequence[TicketDraft]) -> list[Open
 class _TransactionWriter:
     """Writes drafts with one :class:`_Assigner` per write transaction (its connection): the
     batch's tickets share the agents' loads as they are assigned; a transaction of its own
-    starts afresh."""
+    starts afresh. The rows no later statement of a ticket needs — SLA clocks, the history row,
+    the customer's notices — and each assigned agent's "last assigned" wait for :meth:`finish`,
+    which writes them for the whole transaction: one INSERT per table, one UPDATE per agent."""
 
     def __init__(self) -> None:
         self._conn: Connection | None = None          # held, so a later connection is never taken for it
         self._assigner: _Assigner | None = None
+        self._rows = CapturedInserts()
 
     def write(self, conn: Connection, draft: TicketDraft) -> _Written | Ticket:
         if self._assigner is None or conn is not self._conn:
-            self._conn, self._assigner = conn, _Assigner(conn)
-        return _write(conn, draft, self._assigner)
+            self._conn, self._assigner, self._rows = conn, _Assigner(conn), CapturedInserts()
+        return _write(conn, draft, self._assigner, self._rows)
+
+    def finish(self, conn: Connection) -> None:
+        if conn is not self._conn or self._assigner is None:
+            return
+        self._rows.write(conn)
+        assigned_at = _OPEN_Q.of(conn)["assigned_at"]
+        for agent, at in self._assigner.last_assigned.items():
+            assigned_at.run(conn, agent=agent, now=at)
 
 
 def _view_of(draft: TicketDraft, written: _Written | Ticket) -> OpenedTicket | TicketView | Exception:
@@ -718,9 +734,11 @@ def _view_of(draft: TicketDraft, written: _Written | Ticket) -> OpenedTicket | T
                         tags=sorted(written.tags), actions=available_actions(Status.NEW, draft.req.kind, actor.role))
 
 
-def _write(conn: Connection, draft: TicketDraft, assigner: _Assigner) -> _Written | Ticket:
+def _write(conn: Connection, draft: TicketDraft, assigner: _Assigner, rows: CapturedInserts) -> _Written | Ticket:
     """The part of :func:`open_ticket` in the write transaction (prepared statements only); an
-    already opened ticket (``external_id`` seen) comes back as it is."""
+    already opened ticket (``external_id`` seen) comes back as it is. The rows that nothing
+    after them needs (clocks, the history row, notices) go to ``rows``, written at the end of
+    the transaction; the agent's "last assigned" too (``assigner``)."""
     q = _OPEN_Q.of(conn)
     req, actor, now, named = draft.req, draft.actor, draft.now, draft.named
     values, channel = dict(draft.values), draft.values["channel"]
@@ -740,7 +758,6 @@ def _write(conn: Connection, draft: TicketDraft, assigner: _Assigner) -> _Writte
     values["number"] = number = f"T{shanghai_date(now):%y%m%d}{ticket_id:07d}"
     q["numbered"].run(conn, ticket=ticket_id, b_number=number)
     if values["assignee_id"] is not None:
-        q["assigned_at"].run(conn, agent=values["assignee_id"], now=now)
         assigner.assigned(values["assignee_id"], now)
     data["assignee"] = values["assignee_id"]
     messages = _write_transcript(conn, ticket_id, channel, draft.contact_name, draft.history)
@@ -754,20 +771,18 @@ def _write(conn: Connection, draft: TicketDraft, assigner: _Assigner) -> _Writte
     add_index_rows(conn, ticket_id, draft.search_rows)
     for tag in draft.tags:
         q["insert_tag"].run(conn, v_ticket_id=ticket_id, v_tag=tag)
-    insert_clocks(conn, ticket_id, draft.clocks)
+    rows.add(_CLOCKS, [{"ticket_id": ticket_id, **clock} for clock in draft.clocks])
     event: dict[str, Any] = {
         "ticket_id": ticket_id, "at": now, "actor_user_id": actor.user_id, "actor_role": actor.role.value,
         "actor_name": actor.display_name, "action": "open", "from_status": None, "to_status": values["status"],
         "note": draft.subject, "data": data}
-    q["insert_event"].run(conn, **v_params(event))
+    rows.add(_EVENTS, [event])
     if draft.customer is not None:
         kind_zh = "投诉" if req.kind is Kind.COMPLAINT else "咨询"
         kind_en = "complaint" if req.kind is Kind.COMPLAINT else "request"
-        notices = CapturedInserts()
-        queue_customer_messages(cast(Connection, notices), draft.customer, Notice(
+        queue_customer_messages(cast(Connection, rows), draft.customer, Notice(
             event="ticket_opened", zh=f"您的{kind_zh}已受理，工单号 {number}。",
             en=f"We have your {kind_en}: ticket {number}.", link=f"/tickets/{number}", sms=False), now)
-        notices.write(conn)
     return _Written(values=values, queue_code=draft.queue.code, assignee_name=assignee_name, messages=messages,
                     attachments=attachments, event=event, tags=draft.tags)
 

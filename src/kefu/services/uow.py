@@ -160,27 +160,36 @@ class Database:
         with self.engine.connect() as own, self._prepared_transaction(own):
             yield own
 
-    def write_batch(self, items: Sequence[T], write_one: Callable[[Connection, T], R]) -> list[R | Exception]:
+    def write_batch(self, items: Sequence[T], write_one: Callable[[Connection, T], R],
+                    finish: Callable[[Connection], None] | None = None) -> list[R | Exception]:
         """Group commit: ``write_one`` for every item in one :meth:`prepared_write` transaction —
-        the write lock and BEGIN/COMMIT paid once for the batch. If any of them raises, the batch
-        is rolled back and each item is written again in a transaction of its own, so only the
-        failing one fails (``write_one`` must not change its item). One result per item, in
-        order: what ``write_one`` returned, or the exception it raised for that item; a lone
-        item's exception is raised."""
+        the write lock and BEGIN/COMMIT paid once for the batch — then ``finish`` (what the items
+        left for the end of their transaction, e.g. their rows of one table in one INSERT). If
+        any of them raises, the batch is rolled back and each item is written again in a
+        transaction of its own (``write_one`` then ``finish``), so only the failing one fails
+        (``write_one`` must not change its item). One result per item, in order: what
+        ``write_one`` returned, or the exception raised for that item; a lone item's exception
+        is raised."""
         try:
             with self.prepared_write() as conn:
-                return [write_one(conn, item) for item in items]
+                results = [write_one(conn, item) for item in items]
+                if finish is not None:
+                    finish(conn)
+                return list(results)
         except Exception:
             if len(items) == 1:
                 raise
-        results: list[R | Exception] = []
+        done: list[R | Exception] = []
         for item in items:
             try:
                 with self.prepared_write() as conn:
-                    results.append(write_one(conn, item))
+                    result = write_one(conn, item)
+                    if finish is not None:
+                        finish(conn)
+                done.append(result)
             except Exception as exc:
-                results.append(exc)
-        return results
+                done.append(exc)
+        return done
 
     @contextmanager
     def _prepared_transaction(self, conn: Connection) -> Iterator[None]:

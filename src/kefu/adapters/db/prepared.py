@@ -156,7 +156,12 @@ class CapturedInserts:
     rows)`` (:func:`~kefu.services.notifications.queue_customer_messages`) and takes the rows
     instead, so they are written as prepared statements inside ``Database.prepared_write``: the
     helper still decides the rows. It accepts only ``execute(insert, rows)`` of a plain
-    ``INSERT`` (anything else is a programming error, raised at once)."""
+    ``INSERT`` (anything else is a programming error, raised at once); :meth:`add` captures rows
+    directly. One capture may gather the rows of several tickets of a write transaction:
+    :meth:`write` sends each table's rows in one multi-row INSERT."""
+
+    #: rows per INSERT statement at most (well under SQLite's and PostgreSQL's parameter limits)
+    MAX_ROWS = 200
 
     def __init__(self) -> None:
         self.inserts: list[tuple[Table, list[dict[str, Any]]]] = []
@@ -164,16 +169,28 @@ class CapturedInserts:
     def execute(self, statement: Any, rows: Any = None) -> None:
         if not isinstance(statement, Insert) or not isinstance(statement.table, Table) or rows is None:
             raise TypeError(f"only a plain INSERT with its rows can be captured, not {statement!r}")
-        self.inserts.append((statement.table, rows if isinstance(rows, list) else [rows]))
+        self.add(statement.table, rows if isinstance(rows, list) else [rows])
+
+    def add(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        """Capture ``rows`` for ``table`` (each a dict of column values)."""
+        if rows:
+            self.inserts.append((table, rows))
 
     def write(self, conn: Connection) -> None:
-        """Each captured INSERT as one prepared statement (all its rows in one VALUES list)."""
+        """Write what was captured and forget it: the rows of one table with the same columns in
+        one prepared multi-row INSERT (in the order captured; tables in the order first captured,
+        so a table's rows still follow those of a table captured before it), at most
+        :data:`MAX_ROWS` a statement."""
+        groups: dict[tuple[str, tuple[str, ...]], tuple[Table, list[dict[str, Any]]]] = {}
         for table, rows in self.inserts:
-            columns = tuple(rows[0])
-            if any(tuple(row) != columns for row in rows):
-                raise TypeError("captured rows must have the same columns")
-            params = {f"v{i}_{c}": value for i, row in enumerate(rows) for c, value in row.items()}
-            _multi_row_insert(conn, table, columns, len(rows)).run(conn, **params)
+            for row in rows:
+                groups.setdefault((table.name, tuple(row)), (table, []))[1].append(row)
+        self.inserts = []
+        for (_, columns), (table, rows) in groups.items():
+            for start in range(0, len(rows), self.MAX_ROWS):
+                part = rows[start:start + self.MAX_ROWS]
+                params = {f"v{i}_{c}": value for i, row in enumerate(part) for c, value in row.items()}
+                _multi_row_insert(conn, table, columns, len(part)).run(conn, **params)
 
 
 _INSERTS: dict[tuple[str, str, tuple[str, ...], int], Prepared] = {}
