@@ -61,6 +61,10 @@ def test_errors_have_stable_codes_and_both_languages(client, db, people):
     assert r.status_code == 422
     r = client.post("/api/v1/tickets", content=b"{not json", headers={**c1, "Content-Type": "application/json"})
     assert r.status_code == 400 and r.json()["code"] == "malformed_json"
+    r = client.post("/api/v1/tickets", content=b"", headers={**c1, "Content-Type": "application/json"})
+    assert r.status_code == 422 and r.json()["detail"]["errors"][0]["loc"] == "body"
+    r = client.post("/api/v1/tickets", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert r.status_code == 401 and r.json()["code"] == "not_authenticated"        # who asks comes first
     t = open_(client, c1)
     r = client.get(f"/api/v1/tickets/{t['number']}", headers=c2)
     assert r.status_code == 404 and r.json()["code"] == "ticket_not_found"
@@ -205,6 +209,12 @@ def test_the_openapi_document_keeps_the_response_models(client):
         "$ref": "#/components/schemas/QueuePageOut"}
     assert paths["post"]["responses"]["201"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/TicketOut"}
+    body = paths["post"]["requestBody"]                     # read by the route itself (kefu.web.json_body)
+    assert body["required"] is True
+    schema = body["content"]["application/json"]["schema"]
+    assert {"subject", "body"} <= set(schema["required"])
+    assert schema["properties"]["kind"]["enum"] == ["consultation", "complaint"]
+    assert "web_chat" in schema["properties"]["channel"]["enum"]
 
 
 def test_openings_arriving_together_are_written_in_one_transaction_each_answered_alone(db, people, monkeypatch):
