@@ -3,12 +3,16 @@ the assistant's turns): the requests one app process has in flight are written t
 write transaction, instead of one transaction each.
 
 Each request prepares what it will write in the thread pool (reads, checks, computing — no
-lock held), then waits here. A writer task takes the waiting drafts and hands them to the
+lock held), then waits here. The requests that arrive while a round of preparing is under way
+are prepared together in the next round — one trip to the thread pool for all of them, one
+after the other, each with its own result or error — since a trip costs the event loop more
+than a short prepare (measured: 49 µs of the loop's time per trip through anyio's pool, 25 µs
+through a plain executor). A writer task takes the waiting drafts and hands them to the
 service's batch writer in the thread pool; before it does, it lets the requests still being
 prepared join the batch (a few hundred microseconds each), so under load a batch holds about
-every request the process has in flight, while a lone request is written at once. What a batch
-shares: the database's write lock (on SQLite one writer at a time across processes), BEGIN and
-COMMIT, and the index pages every row touches.
+every request the process has in flight, while a lone request is prepared and written at once.
+What a batch shares: the database's write lock (on SQLite one writer at a time across
+processes), BEGIN and COMMIT, and the index pages every row touches.
 
 The batch writer answers one result per draft, in order — the written value, or the exception
 that draft alone raised (the service writes a failing draft's batch again one by one, so only
@@ -49,18 +53,25 @@ class GroupCommit(Generic[D, R]):
 
     def __init__(self, write: BatchWriter[D, R], loop: asyncio.AbstractEventLoop) -> None:
         self.write, self.loop = write, loop
+        self._to_prepare: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
+        self._preparer: asyncio.Task[None] | None = None
         self._waiting: list[tuple[D, asyncio.Future[R]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._preparing = 0
         self._changed = asyncio.Event()
 
     async def run(self, prepare: Callable[[], D | Done[R]]) -> R:
-        """Prepare the draft in the thread pool, then have it written with the others; its
-        result, or the exception writing it raised (``prepare``'s own errors are raised as is;
-        a :class:`Done` it returns is answered without a write)."""
+        """Prepare the draft in the thread pool (with the other requests that arrived meanwhile),
+        then have it written with the others; its result, or the exception writing it raised
+        (``prepare``'s own errors are raised as is; a :class:`Done` it returns is answered
+        without a write)."""
         self._preparing += 1
         try:
-            draft = await run_in_threadpool(prepare)
+            prepared: asyncio.Future[D | Done[R]] = self.loop.create_future()
+            self._to_prepare.append((prepare, prepared))
+            if self._preparer is None:
+                self._preparer = self.loop.create_task(self._prepare_waiting())
+            draft = await prepared
         finally:
             self._preparing -= 1
             self._changed.set()
@@ -71,6 +82,28 @@ class GroupCommit(Generic[D, R]):
         if self._writer is None:
             self._writer = self.loop.create_task(self._write_waiting())
         return await done
+
+    async def _prepare_waiting(self) -> None:
+        try:
+            while self._to_prepare:
+                batch, self._to_prepare = self._to_prepare, []
+                try:
+                    outcomes = await run_in_threadpool(_prepare_each, [prepare for prepare, _ in batch])
+                except asyncio.CancelledError:        # the loop is going away: so are the requests
+                    for _, prepared in (*batch, *self._to_prepare):
+                        prepared.cancel()
+                    raise
+                except Exception as exc:              # the trip itself failed: every request of it hears why
+                    outcomes = [(False, exc)] * len(batch)
+                for (_, prepared), (ok, value) in zip(batch, outcomes, strict=True):
+                    if prepared.cancelled():
+                        continue
+                    if ok:
+                        prepared.set_result(value)
+                    else:
+                        prepared.set_exception(value)
+        finally:
+            self._preparer = None
 
     async def _write_waiting(self) -> None:
         try:
@@ -93,6 +126,18 @@ class GroupCommit(Generic[D, R]):
                         done.set_result(result)
         finally:
             self._writer = None
+
+
+def _prepare_each(prepares: Sequence[Callable[[], Any]]) -> list[tuple[bool, Any]]:
+    """Run each request's ``prepare`` in turn (in a pool thread): ``(True, draft)``, or
+    ``(False, exception)`` for one whose input or reads failed — that request alone gets it."""
+    outcomes: list[tuple[bool, Any]] = []
+    for prepare in prepares:
+        try:
+            outcomes.append((True, prepare()))
+        except Exception as exc:
+            outcomes.append((False, exc))
+    return outcomes
 
 
 _QUEUES: weakref.WeakKeyDictionary[Any, dict[str, GroupCommit[Any, Any]]] = weakref.WeakKeyDictionary()
