@@ -209,7 +209,7 @@ def test_the_openapi_document_keeps_the_response_models(client):
         "$ref": "#/components/schemas/QueuePageOut"}
     assert paths["post"]["responses"]["201"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/TicketOut"}
-    body = paths["post"]["requestBody"]                     # read by the route itself (kefu.web.json_body)
+    body = paths["post"]["requestBody"]                     # read by the route itself (kefu.web.hot_route)
     assert body["required"] is True
     schema = body["content"]["application/json"]["schema"]
     assert {"subject", "body"} <= set(schema["required"])

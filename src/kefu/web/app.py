@@ -28,6 +28,7 @@ from kefu.config import Settings, get_settings
 from kefu.services.uow import Database
 from kefu.web.body_limit import BodyLimitMiddleware
 from kefu.web.errors import ErrorResponse, install_error_handlers
+from kefu.web.hot_route import install_hot_routes
 from kefu.web.i18n import LocaleMiddleware
 from kefu.web.idempotency import IDEMPOTENCY_OPENAPI, WRITE_METHODS, IdempotencyMiddleware
 
@@ -100,9 +101,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
     # Imported here so that the routers (and what they import) load after the settings exist.
-    from kefu.web.api.v1 import ROUTERS
+    from kefu.web.api.v1 import HOT_ROUTES, ROUTERS
     from kefu.web.pages import PAGE_ROUTERS
 
+    install_hot_routes(app, API_PREFIX, HOT_ROUTES)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     for page_router in PAGE_ROUTERS:

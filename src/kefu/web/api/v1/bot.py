@@ -14,7 +14,7 @@ from functools import partial
 from typing import Literal
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -23,10 +23,8 @@ from kefu.services.assistant import MAX_TEXT, BotAnswer, PendingTurn, prepare_tu
 from kefu.web.deps import get_db, optional_actor
 from kefu.web.errors import error_responses
 from kefu.web.group_commit import Done, GroupCommit, group_commit
-from kefu.web.json_body import openapi_body, parse_body
+from kefu.web.hot_route import HotRoute, openapi_body, parse_body
 from kefu.web.runtime import get_runtime
-
-router = APIRouter(tags=["assistant"])
 
 
 class BotMessageIn(BaseModel):
@@ -56,8 +54,6 @@ class BotMessageOut(BaseModel):
     alternatives: list[dict[str, object]]
 
 
-@router.post("/bot/messages", response_model=BotMessageOut, responses=error_responses(400, 422),
-             summary="Ask the smart assistant one message of a conversation", openapi_extra=openapi_body(BotMessageIn))
 async def bot_message(request: Request) -> Response:
     """The intent, confidence and slots of the message and the assistant's answer to it.
 
@@ -77,3 +73,9 @@ async def bot_message(request: Request) -> Response:
     turns: GroupCommit[PendingTurn, BotAnswer] = group_commit(db, "bot_turns", partial(write_turns, db))
     answer = await turns.run(prepare)
     return Response(orjson.dumps(answer.as_dict(body.lang or "zh")), media_type="application/json")
+
+
+#: registered on the app ahead of every router (kefu.web.hot_route)
+HOT_ROUTES = [HotRoute("/bot/messages", bot_message, {
+    "methods": ["POST"], "response_model": BotMessageOut, "tags": ["assistant"], "responses": error_responses(400, 422),
+    "summary": "Ask the smart assistant one message of a conversation", "openapi_extra": openapi_body(BotMessageIn)})]
