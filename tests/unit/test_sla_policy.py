@@ -128,6 +128,23 @@ def test_targets_for(channel: str, kind: str, level: str, queue: str | None, exp
         assert targets.get(metric) == expected.get(metric)
 
 
+def test_targets_for_answers_each_combination_alike_every_time_and_each_policy_its_own() -> None:
+    from dataclasses import replace
+
+    policy = SlaPolicy.from_dict(DATA)
+    first = {row[0]: policy.targets_for(*row[1:5]) for row in TARGETS}
+    again = {row[0]: policy.targets_for(*row[1:5]) for row in reversed(TARGETS)}
+    assert again == first and all(again[k] is first[k] for k in first)          # remembered
+    assert {k: dict(v.items()) for k, v in first.items()} == {row[0]: row[5] for row in TARGETS}
+    slower = replace(policy, queues={"vip": {"first_response": timedelta(minutes=5)}})
+    assert slower.targets_for("web_chat", "consultation", "regular", "vip").first_response.duration == \
+        timedelta(minutes=5)
+    assert policy.targets_for("web_chat", "consultation", "regular", "vip").first_response.duration == 30 * S
+    for _ in range(2):                                   # a refusal is not remembered as an answer
+        with pytest.raises(ValueError, match="unknown"):
+            policy.targets_for("fax", "consultation", "regular")
+
+
 @pytest.mark.parametrize(("channel", "kind", "level"), [
     ("fax", "consultation", "regular"), ("email", "praise", "regular"), ("email", "complaint", "gold"),
 ])

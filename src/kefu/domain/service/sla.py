@@ -246,6 +246,10 @@ DEFAULT_REOPEN_DAYS = 7
 DEFAULT_SURVEY_DAYS = 7
 
 
+#: at most this many remembered answers of ``SlaPolicy.targets_for``
+_MEMO_LIMIT = 4096
+
+
 @dataclass(frozen=True)
 class SlaPolicy:
     """The service-desk defaults of POLICY.md §10 (D1–D10) as one typed object."""
@@ -274,6 +278,10 @@ class SlaPolicy:
     named_agent_to_supervisor: bool = True
     #: D10
     compensation: CompensationLimits = DEFAULT_COMPENSATION
+    #: :meth:`targets_for`'s answers by its arguments (the policy never changes; at most
+    #: ``_MEMO_LIMIT`` of them — channels × kinds × levels × queues)
+    _targets_memo: dict[tuple[str, str, str, str | None], SlaTargets] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SlaPolicy:
@@ -329,8 +337,18 @@ class SlaPolicy:
         """D1–D5: the targets of a ticket of ``kind`` that came in on ``channel``, for ``queue``.
 
         Layers: defaults → channel → kind → queue; then D5 multiplies every duration by the
-        level's factor (PLUS and enterprise: halved), on the same clock.
+        level's factor (PLUS and enterprise: halved), on the same clock. Computed once per
+        combination (every ticket opened asks).
         """
+        key = (channel, kind, customer_level, queue)
+        found = self._targets_memo.get(key)
+        if found is None:
+            found = self._targets(channel, kind, customer_level, queue)
+            if len(self._targets_memo) < _MEMO_LIMIT:
+                self._targets_memo[key] = found
+        return found
+
+    def _targets(self, channel: str, kind: str, customer_level: str, queue: str | None) -> SlaTargets:
         channel = _member(channel, CHANNELS, "channel")
         kind = _member(kind, KINDS, "kind")
         level = _member(customer_level, tuple(lv.value for lv in CustomerLevel), "customer level")
