@@ -40,3 +40,19 @@ def test_senders_writing_at_once_keep_every_line_whole(tmp_path):
         t.join()
     ids = sorted(json.loads(line)["id"] for line in path.read_text(encoding="utf-8").splitlines())
     assert ids == sorted(k * 1000 + n for k in range(4) for n in range(250))
+
+
+def test_a_rotated_file_is_followed_once_the_descriptor_is_renewed(tmp_path, monkeypatch):
+    path = tmp_path / "outbox.log"
+    sender = LogFileSender(path)
+    sender.send(_message(1))
+    path.rename(tmp_path / "outbox.log.1")                   # logrotate moves the file away
+    sender.send(_message(2))                                 # within the renewal time: the moved file
+    monkeypatch.setattr(LogFileSender, "REOPEN_AFTER_S", 0.0)
+    sender.send(_message(3))                                 # renewed: a new file at the path
+    old = [json.loads(line)["id"] for line in (tmp_path / "outbox.log.1").read_text(encoding="utf-8").splitlines()]
+    new = [json.loads(line)["id"] for line in path.read_text(encoding="utf-8").splitlines()]
+    assert (old, new) == ([1, 2], [3])
+    sender.close()
+    sender.send(_message(4))                                 # a closed sender opens the path again
+    assert [json.loads(line)["id"] for line in path.read_text(encoding="utf-8").splitlines()] == [3, 4]

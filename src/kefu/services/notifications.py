@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, text, update
 
-from kefu.adapters.db.tables.outbox import OutboxMessage
+from kefu.adapters.db.prepared import PreparedSet
+from kefu.adapters.db.tables.outbox import UNDELIVERED_SQL, OutboxMessage
 from kefu.domain.clock import Clock
 from kefu.services.ports import OutgoingMessage, Sender
 from kefu.services.uow import Database
@@ -87,17 +88,27 @@ CLAIM_LEASE = timedelta(minutes=2)
 _OUTBOX = cast(Table, OutboxMessage.__table__)
 
 
-def _claim_statement(batch: int, now: datetime, lease_until: datetime, skip_locked: bool) -> Any:
+def _claim_statement(dialect: str) -> Any:
     """Lease the due messages in one statement: ``UPDATE … WHERE id IN (the first due ids) RETURNING``
-    — on PostgreSQL the ids are taken ``FOR UPDATE SKIP LOCKED``."""
+    — on PostgreSQL the ids are taken ``FOR UPDATE SKIP LOCKED``. The due ones are read from
+    ``ix_outbox_due`` in its order (its condition is written out, so both databases use it)."""
     t = _OUTBOX.c
-    due = (select(t.id).where(t.status.in_(("pending", "sending")), t.available_at <= now)
-           .order_by(t.available_at, t.id).limit(batch))
-    if skip_locked:
+    due = (select(t.id).where(text(UNDELIVERED_SQL), t.available_at <= bindparam("now"))
+           .order_by(t.available_at, t.id).limit(bindparam("batch")))
+    if dialect == "postgresql":
         due = due.with_for_update(skip_locked=True)
     return (update(_OUTBOX).where(t.id.in_(due.scalar_subquery()))
-            .values(status="sending", available_at=lease_until, attempts=t.attempts + 1)
+            .values(status="sending", available_at=bindparam("lease_until"), attempts=t.attempts + 1)
             .returning(t.id, t.channel, t.recipient, t.subject, t.body, t.event, t.data, t.attempts))
+
+
+_RELAY = PreparedSet(
+    claim=_claim_statement,
+    sent=update(_OUTBOX).where(_OUTBOX.c.id == bindparam("message_id"))
+    .values(status="sent", sent_at=bindparam("done")),
+    failed=update(_OUTBOX).where(_OUTBOX.c.id == bindparam("message_id"))
+    .values(status=bindparam("next_status"), last_error=bindparam("error"), available_at=bindparam("retry_at")),
+)
 
 
 def relay_outbox(db: Database, sender: Sender, clock: Clock, batch: int = 200) -> int:
@@ -115,12 +126,13 @@ def relay_outbox(db: Database, sender: Sender, clock: Clock, batch: int = 200) -
     3. record: in a second short transaction, mark them ``sent``, or schedule a retry with
        exponential back-off (``failed`` after MAX_ATTEMPTS).
 
-    Core statements, not ORM objects: the relay runs in every app process on the embedded
-    default, beside the requests, and each opened ticket or submission queues messages for it.
+    Prepared statements (:mod:`kefu.adapters.db.prepared`), the outcomes recorded with one
+    ``executemany`` each: the relay runs in every app process on the embedded default, beside
+    the requests, and each opened ticket or submission queues messages for it.
     """
     now = clock()
-    with db.write_connection() as conn:
-        rows = conn.execute(_claim_statement(batch, now, now + CLAIM_LEASE, not db.is_sqlite)).all()
+    with db.prepared_write() as conn:
+        rows = _RELAY.of(conn)["claim"].all(conn, now=now, batch=batch, lease_until=now + CLAIM_LEASE)
     if not rows:
         return 0
 
@@ -137,16 +149,15 @@ def relay_outbox(db: Database, sender: Sender, clock: Clock, batch: int = 200) -
         else:
             delivered.append(row.id)
 
-    t = _OUTBOX.c
-    with db.write_connection() as conn:
+    with db.prepared_write() as conn:
         done = clock()
-        if delivered:
-            conn.execute(update(_OUTBOX).where(t.id.in_(delivered)).values(status="sent", sent_at=done))
-        for message_id, attempts, error in failures:
-            retry = attempts < MAX_ATTEMPTS
-            conn.execute(update(_OUTBOX).where(t.id == message_id).values(
-                status="pending" if retry else "failed", last_error=error,
-                available_at=done + timedelta(seconds=2 ** attempts * 15) if retry else done))
+        statements = _RELAY.of(conn)
+        statements["sent"].run_many(conn, [{"message_id": message_id, "done": done} for message_id in delivered])
+        statements["failed"].run_many(conn, [
+            {"message_id": message_id, "error": error,
+             "next_status": "pending" if attempts < MAX_ATTEMPTS else "failed",
+             "retry_at": done + timedelta(seconds=2 ** attempts * 15) if attempts < MAX_ATTEMPTS else done}
+            for message_id, attempts, error in failures])
     return len(delivered)
 
 

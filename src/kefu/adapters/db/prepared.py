@@ -102,6 +102,17 @@ class Prepared:
         """Execute a statement that returns no rows; the number of rows it changed."""
         return self.run_bound(conn, self.bind(**values))
 
+    def run_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """:meth:`run` once for each of ``rows``, in one call to the driver (``executemany``: the
+        statement is prepared once, the loop runs in the driver)."""
+        if not rows:
+            return
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(self.sql, [self._params(row) for row in rows])
+        finally:
+            cursor.close()
+
     def bind(self, **values: Any) -> Sequence[Any] | dict[str, Any]:
         """The driver's parameters for ``values`` (types' bind processors applied): done before
         a write transaction, so the lock is held only while the statement runs."""

@@ -10,6 +10,8 @@ import logging
 import os
 import smtplib
 import threading
+import time
+import weakref
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -23,26 +25,56 @@ log = logging.getLogger("kefu.notify")
 class LogFileSender:
     """Appends each message as one JSON line to ``path`` and logs it. Each line is one
     ``write`` on a descriptor opened with ``O_APPEND``, so the app processes sharing the file
-    never interleave or overwrite each other's lines; the directory is made when missing."""
+    never interleave or overwrite each other's lines; the directory is made when missing.
+
+    The descriptor is kept for up to :data:`REOPEN_AFTER_S` and then opened again, so a file
+    rotated away (moved, deleted) is followed within that time — the lines written meanwhile
+    are in the rotated file — without an ``open`` and ``close`` for every message (two thirds
+    of the relay's time in this sender when a thousand tickets a second each queue messages)."""
+
+    #: seconds a descriptor is used before the path is opened again
+    REOPEN_AFTER_S = 1.0
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._fd: int | None = None
+        self._opened_at = 0.0
+        self._closer = weakref.finalize(self, _close_descriptor, [None])
 
     def send(self, message: OutgoingMessage) -> None:
         line = orjson.dumps({"id": message.id, "channel": message.channel, "to": message.recipient,
                              "subject": message.subject, "body": message.body, "event": message.event}) + b"\n"
         with self._lock:
-            try:
-                fd = os.open(self.path, _APPEND, 0o644)
-            except FileNotFoundError:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(self.path, _APPEND, 0o644)
-            try:
-                os.write(fd, line)
-            finally:
-                os.close(fd)
+            os.write(self._descriptor(), line)
         log.info("notify %s %s: %s", message.channel, message.event, message.subject)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closer()
+            self._fd = None
+
+    def _descriptor(self) -> int:
+        now = time.monotonic()
+        if self._fd is not None and now - self._opened_at < self.REOPEN_AFTER_S:
+            return self._fd
+        try:
+            fd = os.open(self.path, _APPEND, 0o644)
+        except FileNotFoundError:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, _APPEND, 0o644)
+        self._closer()
+        self._fd, self._opened_at = fd, now
+        self._closer = weakref.finalize(self, _close_descriptor, [fd])
+        return fd
+
+
+def _close_descriptor(holder: list[int | None]) -> None:
+    """Close the descriptor in ``holder``, once (a sender's finaliser)."""
+    fd = holder[0]
+    if fd is not None:
+        holder[0] = None
+        os.close(fd)
 
 
 _APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT

@@ -5,10 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kefu.adapters.db.base import Base, JSONType, UTCDateTime
+
+#: the rows the relay still has to deliver (``ix_outbox_due`` holds only them: a delivered
+#: message leaves it, so it stays as small as the backlog however long the history grows)
+UNDELIVERED_SQL = "status IN ('pending', 'sending')"
+_UNDELIVERED = text(UNDELIVERED_SQL)
 
 
 class OutboxMessage(Base):
@@ -16,7 +21,7 @@ class OutboxMessage(Base):
 
     __tablename__ = "outbox_messages"
     __table_args__ = (
-        Index("ix_outbox_pending", "status", "available_at"),
+        Index("ix_outbox_due", "available_at", "id", sqlite_where=_UNDELIVERED, postgresql_where=_UNDELIVERED),
         Index("ix_outbox_inbox", "customer_id", "channel", "created_at"),
     )
 
