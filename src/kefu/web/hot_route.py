@@ -40,8 +40,8 @@ M = TypeVar("M", bound=BaseModel)
 class DirectRoute(APIRoute):
     """A route whose endpoint takes the ``Request`` alone and returns its ``Response``: FastAPI
     hands the request straight to it (no parameter solving, no response-model serialisation;
-    the response model, the responses and ``openapi_extra`` still document it). Register it
-    with ``router.add_api_route(path, endpoint, route_class_override=DirectRoute, …)``."""
+    the response model, the responses and ``openapi_extra`` still document it). Declare it as a
+    :class:`HotRoute`; :func:`install_hot_routes` registers it."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         signature = inspect.signature(endpoint, eval_str=True)
