@@ -186,8 +186,8 @@ def test_manual_review_and_rejection_need_a_reason(seeded: Database, clock: Fixe
     assert step(seeded, clock, review.number, Action.APPROVE, note="已核实签收").status == "approved"
 
 
-def test_seller_reviews_own_goods_and_the_sweep_approves_late_ones_once(seeded: Database,
-                                                                        clock: FixedClock) -> None:
+def test_seller_reviews_own_goods_and_the_sweep_approves_late_ones_once(seeded: Database, clock: FixedClock,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     make_order(seeded, "O8", seller="S3P")
     make_order(seeded, "O9", seller="S3P")
     a = submit(seeded, clock, "O8")
@@ -200,10 +200,20 @@ def test_seller_reviews_own_goods_and_the_sweep_approves_late_ones_once(seeded: 
     assert [x.number for x in queue] == [a.number]
     assert list_review_queue(seeded, seller_actor("S3Q")) == []
     clock.advance(hours=23)
+    writes: list[int] = []
+    real_uow = seeded.uow
+
+    def counted_uow():
+        writes.append(1)
+        return real_uow()
+
+    monkeypatch.setattr(seeded, "uow", counted_uow)
     assert sweep_seller_reviews(seeded, BOOK, clock) == 0
+    assert writes == []                                       # nothing due: no write transaction
     clock.advance(hours=2)
     assert sweep_seller_reviews(seeded, BOOK, clock) == 1
     assert sweep_seller_reviews(seeded, BOOK, clock) == 0
+    assert writes == [1]
     full = get_application(seeded, agent_actor(), a.number)
     assert full.status == "approved" and full.events[-1].action == "auto_approve"
     assert full.events[-1].actor_role == "system"

@@ -545,16 +545,20 @@ def sweep_seller_reviews(db: Database, book: PolicyBook, clock: Clock, batch: in
 
     Idempotent: it only touches rows still in ``seller_review`` with ``due_at`` passed, so a
     second run (or a second machine) finds nothing left to do. Returns how many it approved.
+    A round with nothing due only reads: every app process runs one every few seconds, and a
+    write transaction would take the database's write lock from the requests for nothing.
     """
     from kefu.domain.actors import SYSTEM
 
+    now = clock()
+    overdue = (Application.status == Status.SELLER_REVIEW.value, Application.due_at <= now)
+    with db.read() as ro:
+        if ro.session.scalar(select(Application.id).where(*overdue).limit(1)) is None:
+            return 0
     done = 0
     with db.uow() as uow:
         s = uow.session
-        now = clock()
-        query = (select(Application).where(Application.status == Status.SELLER_REVIEW.value,
-                                           Application.due_at <= now)
-                 .order_by(Application.due_at).limit(batch))
+        query = select(Application).where(*overdue).order_by(Application.due_at).limit(batch)
         if not db.is_sqlite:
             query = query.with_for_update(skip_locked=True)
         for app in s.scalars(query):
