@@ -14,7 +14,15 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel, ConfigDict, Field
 
 from kefu.web.errors import install_error_handlers
-from kefu.web.hot_route import DirectRoute, HotRoute, install_hot_routes, openapi_body, parse_body
+from kefu.web.hot_route import (
+    DirectRoute,
+    HotRoute,
+    install_hot_routes,
+    openapi_body,
+    openapi_query,
+    parse_body,
+    parse_query,
+)
 
 
 class Kind(StrEnum):
@@ -177,3 +185,51 @@ def test_hot_routes_are_matched_first_and_leave_the_other_methods_of_their_path_
     assert client.get("/api/v1/items").json() == ["listed"]
     assert client.put("/api/v1/items", json={}).status_code == 405
     assert set(client.get("/openapi.json").json()["paths"]["/api/v1/items"]) == {"get", "post"}
+
+
+class Listing(BaseModel):
+    queue: str | None = Field(None, max_length=8)
+    mine: bool = False
+    limit: int = Field(50, ge=1, le=200)
+
+
+def make_listing_app() -> FastAPI:
+    from fastapi import Query
+
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/api/v1/declared")
+    def declared(queue: str | None = Query(None, max_length=8), mine: bool = False,
+                 limit: int = Query(50, ge=1, le=200)) -> dict[str, Any]:
+        return {"queue": queue, "mine": mine, "limit": limit}
+
+    async def parsed(request: Request) -> JSONResponse:
+        return JSONResponse(parse_query(request, Listing).model_dump())
+
+    install_hot_routes(app, "/api/v1", [HotRoute("/parsed", parsed, {
+        "methods": ["GET"], "openapi_extra": openapi_query(Listing)})])
+    return app
+
+
+QUERIES = ["", "queue=vip&mine=true&limit=25", "mine=1", "mine=yes", "mine=maybe", "limit=0", "limit=201",
+           "limit=ten", "queue=much-too-long", "queue=a&queue=b", "other=1", "limit=0&mine=perhaps"]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_a_parsed_query_answers_as_declared_parameters(query: str) -> None:
+    client = TestClient(make_listing_app(), raise_server_exceptions=False)
+    declared = client.get(f"/api/v1/declared?{query}")
+    parsed = client.get(f"/api/v1/parsed?{query}")
+    assert declared.status_code in (200, 422)
+    assert (parsed.status_code, parsed.json()) == (declared.status_code, declared.json())
+
+
+def test_the_openapi_document_shows_the_same_query_parameters() -> None:
+    document = TestClient(make_listing_app()).get("/openapi.json").json()["paths"]
+    declared = {p["name"]: p for p in document["/api/v1/declared"]["get"]["parameters"]}
+    parsed = {p["name"]: p for p in document["/api/v1/parsed"]["get"]["parameters"]}
+    assert set(parsed) == {"queue", "mine", "limit"} == set(declared)
+    for name, parameter in parsed.items():
+        assert parameter["in"] == "query" and parameter["required"] is False
+        assert parameter["schema"] == declared[name]["schema"]

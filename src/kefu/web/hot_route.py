@@ -6,8 +6,9 @@ route's parameters again on every request and builds the request's query, header
 maps whether or not the route uses them — about 0.1 ms of the event loop's time per request
 (measured on ``POST /api/v1/tickets``: bench/README.md, service desk), where the whole request
 takes some 0.3 ms of it. A hot route instead is an ``async def route(request) -> Response``
-declared as a :class:`HotRoute`; it calls :func:`parse_body` and documents its body with
-:func:`openapi_body`, and its response model is documented as for any route. ``create_app``
+declared as a :class:`HotRoute`; it calls :func:`parse_body` / :func:`parse_query` and documents
+its body and query with :func:`openapi_body` / :func:`openapi_query`, and its response model is
+documented as for any route. ``create_app``
 registers the hot routes on the app itself, ahead of every other route
 (:func:`install_hot_routes`): a path is matched against the routes in order, and a route inside
 an included router costs FastAPI's matching twice over (the router, then its routes) — another
@@ -95,6 +96,32 @@ def parse_body(raw: bytes, model: type[M]) -> M:
         return model.model_validate(data, from_attributes=True)
     except ValidationError as exc:
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+
+
+def parse_query(request: Request, model: type[M]) -> M:
+    """The request's query string validated as ``model`` (a repeated name: its last value; names
+    the model does not know: ignored, as FastAPI does), or the ``RequestValidationError`` FastAPI
+    would raise for it (each member's location ``query.<name>``)."""
+    try:
+        return model.model_validate(dict(request.query_params))
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]) from None
+
+
+def openapi_query(model: type[BaseModel]) -> dict[str, Any]:
+    """The route's ``openapi_extra``: one query parameter per member of ``model`` (a flat model of
+    scalars), with its schema, default and description."""
+    schema = model.model_json_schema()
+    definitions = schema.get("$defs", {})
+    required = set(schema.get("required", ()))
+    parameters = []
+    for name, prop in schema["properties"].items():
+        prop = _inline(prop, definitions, ())
+        parameter: dict[str, Any] = {"name": name, "in": "query", "required": name in required, "schema": prop}
+        if "description" in prop:
+            parameter["description"] = prop["description"]
+        parameters.append(parameter)
+    return {"parameters": parameters}
 
 
 def openapi_body(model: type[BaseModel]) -> dict[str, Any]:

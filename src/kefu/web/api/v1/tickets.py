@@ -53,7 +53,7 @@ from kefu.services.uow import Database
 from kefu.web.deps import current_actor, db_dep, get_db, require_roles
 from kefu.web.errors import error_responses
 from kefu.web.group_commit import GroupCommit, group_commit
-from kefu.web.hot_route import HotRoute, openapi_body, parse_body
+from kefu.web.hot_route import HotRoute, openapi_body, openapi_query, parse_body, parse_query
 from kefu.web.runtime import Runtime, runtime_dep, runtime_of
 
 router = APIRouter(tags=["tickets"])
@@ -292,31 +292,48 @@ async def open_ticket(request: Request) -> Response:
 
 
 #: registered on the app ahead of every router (kefu.web.hot_route)
-HOT_ROUTES = [HotRoute("/tickets", open_ticket, {
-    "methods": ["POST"], "status_code": 201, "response_model": TicketOut, "tags": ["tickets"],
-    "responses": error_responses(401, 403, 404), "openapi_extra": openapi_body(TicketIn)})]
+class QueueQuery(BaseModel):
+    """``GET /api/v1/tickets``'s query: which open tickets, from where on, how many."""
+
+    queue: str | None = Field(None, max_length=32, description="a queue's code (staff)")
+    mine: bool = Field(False, description="only the tickets assigned to me")
+    unassigned: bool = Field(False, description="only the tickets nobody has yet")
+    cursor: str | None = Field(None, max_length=40, description="the previous page's next_cursor")
+    limit: int = Field(50, ge=1, le=200)
 
 
-@router.get("/tickets", response_model=QueuePageOut, responses=error_responses(401, 403, 404))
-async def list_tickets(actor: Actor = Depends(current_actor), db: Database = Depends(db_dep),
-                       queue: str | None = Query(None, max_length=32), mine: bool = False, unassigned: bool = False,
-                       cursor: str | None = Query(None, max_length=40), limit: int = Query(50, ge=1, le=200)
-                       ) -> Response:
+async def list_tickets(request: Request) -> Response:
     """A customer's own tickets; for staff and sellers the open-ticket queue in working order
-    (priority, then age), one keyset page at a time (``next_cursor``)."""
+    (priority, then age), one keyset page at a time (``next_cursor``).
+
+    The agents' hottest read: a direct route (:mod:`kefu.web.hot_route`)."""
+    actor = await current_actor(request)                  # 401 before anything about the query
+    q = parse_query(request, QueueQuery)
+    db = get_db(request)
     if actor.role is Role.CUSTOMER:
-        return _page_json(await run_in_threadpool(svc.list_customer_tickets, db, actor, limit), None)
+        return _page_json(await run_in_threadpool(svc.list_customer_tickets, db, actor, q.limit), None)
     if db.is_sqlite:
-        # The agents' hottest read: on the embedded database it is three short reads of SQLite's
-        # page cache, done in the event loop — cheaper than the hop to the thread pool and back
-        # (measured: bench/README.md, service desk). A server database is a network round trip:
-        # that waits in the pool.
-        page = svc.list_queue_rows(db, actor, queue_code=queue, mine=mine, unassigned=unassigned, cursor=cursor,
-                                   limit=limit)
+        # On the embedded database the listing is three short reads of SQLite's page cache, done
+        # in the event loop — cheaper than the hop to the thread pool and back (measured:
+        # bench/README.md, service desk). A server database is a network round trip: that waits
+        # in the pool.
+        page = svc.list_queue_rows(db, actor, queue_code=q.queue, mine=q.mine, unassigned=q.unassigned,
+                                   cursor=q.cursor, limit=q.limit)
     else:
-        page = await run_in_threadpool(svc.list_queue_rows, db, actor, queue_code=queue, mine=mine,
-                                       unassigned=unassigned, cursor=cursor, limit=limit)
+        page = await run_in_threadpool(svc.list_queue_rows, db, actor, queue_code=q.queue, mine=q.mine,
+                                       unassigned=q.unassigned, cursor=q.cursor, limit=q.limit)
     return _page_json(page.rows, page.next_cursor)
+
+
+#: registered on the app ahead of every router (kefu.web.hot_route)
+HOT_ROUTES = [
+    HotRoute("/tickets", open_ticket, {
+        "methods": ["POST"], "status_code": 201, "response_model": TicketOut, "tags": ["tickets"],
+        "responses": error_responses(401, 403, 404), "openapi_extra": openapi_body(TicketIn)}),
+    HotRoute("/tickets", list_tickets, {
+        "methods": ["GET"], "response_model": QueuePageOut, "tags": ["tickets"],
+        "responses": error_responses(401, 403, 404), "openapi_extra": openapi_query(QueueQuery)}),
+]
 
 
 @router.get("/tickets/search", response_model=list[TicketOut], responses=error_responses(401, 403))
